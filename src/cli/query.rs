@@ -1,0 +1,34 @@
+//! `sapa query`: one SQL query against a dataset, printed.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::output::{OutputFormat, write_batches};
+use super::{CliError, default_data_dir};
+
+/// Arguments of `sapa query`.
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    /// The dataset to query: a directory (default: ./data).
+    #[arg(long, env = "SAPA_DATA")]
+    data: Option<String>,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t)]
+    format: OutputFormat,
+    /// The SQL query.
+    sql: String,
+}
+
+pub(crate) async fn run(args: QueryArgs) -> Result<(), CliError> {
+    let data = args
+        .data
+        .unwrap_or_else(|| default_data_dir().display().to_string());
+    let ctx = super::open_dataset(&data).await?;
+    let batches = ctx.sql(&args.sql).await?.collect().await?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    write_batches(&mut out, &batches, args.format)?;
+    out.flush()?;
+    Ok(())
+}

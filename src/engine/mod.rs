@@ -1,0 +1,183 @@
+//! The query engine over a stored dataset: a DataFusion `SessionContext`
+//! with a bounded, spilling memory pool, Sapa's functions, and every table
+//! of the current version registered.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use sapa::engine::Engine;
+//! use sapa::storage::DataLocation;
+//!
+//! let engine = Engine::open(&DataLocation::local("data")?).await?;
+//! let ctx = engine.session_context()?;
+//! ctx.sql("SELECT status, count(*) FROM student_status GROUP BY status").await?.show().await?;
+//! # Ok(()) }
+//! ```
+
+pub(crate) mod catalog;
+pub mod status;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::storage::{DataLocation, Manifest, StorageError, manifest};
+
+pub use status::STUDENT_STATUS_SQL;
+
+/// Default memory a session may use before operators spill to disk.
+pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
+
+/// What can go wrong opening or querying a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The location holds no committed dataset.
+    #[error("no Sapa dataset at {0} (run `sapa ingest` or `sapa generate` first)")]
+    NoDataset(String),
+    /// Reading the dataset's metadata failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// DataFusion failed.
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+}
+
+/// How sessions are set up.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Bytes of memory a session may use; operators that can spill (sorts,
+    /// aggregations, joins that support it) spill beyond it.
+    pub memory_limit: usize,
+    /// Where spill files go (the OS temporary directory if `None`).
+    pub spill_dir: Option<PathBuf>,
+    /// Parallelism of a query (DataFusion's default, the CPU count, if `None`).
+    pub target_partitions: Option<usize>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            spill_dir: None,
+            target_partitions: None,
+        }
+    }
+}
+
+/// One version of a dataset, ready to be queried.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    location: DataLocation,
+    manifest: Manifest,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// Opens the current version of the dataset at `location`.
+    pub async fn open(location: &DataLocation) -> Result<Engine, EngineError> {
+        match manifest::read_current(location).await? {
+            Some(manifest) => Ok(Engine::at(location, manifest)),
+            None => Err(EngineError::NoDataset(location.display())),
+        }
+    }
+
+    /// The engine over a given manifest (committed or about to be).
+    pub fn at(location: &DataLocation, manifest: Manifest) -> Engine {
+        Engine {
+            location: location.clone(),
+            manifest,
+            options: EngineOptions::default(),
+        }
+    }
+
+    /// Replaces the session options.
+    pub fn with_options(mut self, options: EngineOptions) -> Engine {
+        self.options = options;
+        self
+    }
+
+    /// The version's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The dataset's location.
+    pub fn location(&self) -> &DataLocation {
+        &self.location
+    }
+
+    /// A fresh session: bounded memory pool with spilling, Sapa's functions
+    /// (`sapa_udfs::register_all`), and every stored table registered under
+    /// its SQL name (`regions`, …, `marks`, `marks_history`, `student_status`).
+    pub fn session_context(&self) -> Result<SessionContext, EngineError> {
+        let mut disk = DiskManagerBuilder::default();
+        if let Some(dir) = &self.options.spill_dir {
+            disk = disk.with_mode(DiskManagerMode::Directories(vec![dir.clone()]));
+        }
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(self.options.memory_limit)))
+            .with_disk_manager_builder(disk)
+            .build_arc()?;
+        runtime.register_object_store(
+            self.location.store_url().as_ref(),
+            Arc::clone(self.location.store()),
+        );
+        let mut config = SessionConfig::new().with_information_schema(true);
+        if let Some(n) = self.options.target_partitions {
+            config = config.with_target_partitions(n.max(1));
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        sapa_udfs::register_all(&ctx);
+        catalog::register_tables(&ctx, &self.location, &self.manifest)?;
+        Ok(ctx)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::storage::StoredTable;
+
+    #[tokio::test]
+    async fn an_empty_location_has_no_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let loc = DataLocation::local(dir.path()).unwrap();
+        let err = Engine::open(&loc).await.unwrap_err();
+        assert!(matches!(err, EngineError::NoDataset(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn every_table_is_registered_and_the_status_query_has_the_stored_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let loc = DataLocation::local(dir.path()).unwrap();
+        let ctx = Engine::at(&loc, Manifest::new(0, None))
+            .session_context()
+            .unwrap();
+        for table in StoredTable::ALL {
+            let df = ctx.table(table.name()).await.unwrap();
+            let names: Vec<&String> = df.schema().fields().iter().map(|f| f.name()).collect();
+            let expected = table.schema();
+            let expected: Vec<&String> = expected.fields().iter().map(|f| f.name()).collect();
+            assert_eq!(names, expected, "{}", table.name());
+        }
+        let df = ctx.sql(STUDENT_STATUS_SQL).await.unwrap();
+        let names: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let stored: Vec<String> = StoredTable::StudentStatus
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, stored);
+        assert_eq!(df.count().await.unwrap(), 0);
+    }
+}

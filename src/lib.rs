@@ -1,0 +1,11 @@
+//! The Sapa engine: storage, validated ingest, and the SQL surface of SPEC §11
+//! over Apache DataFusion.
+//!
+//! The domain rules live in `sapa-udfs`, the interchange format and the
+//! generator in `sapa-datasets`; this library stores and serves them. It knows
+//! nothing of the PostgreSQL wire: the `sapa` binary is a thin layer over it.
+
+pub mod views;
+pub mod engine;
+pub mod ingest;
+pub mod storage;

@@ -1,0 +1,127 @@
+//! Sapa's versioned Parquet store.
+//!
+//! Layout under a dataset root (any object store; a local directory by
+//! default):
+//!
+//! ```text
+//! _sapa/CURRENT                    {"format":1,"version":7,"manifest":"_sapa/manifests/v000007.json"}
+//! _sapa/manifests/v000007.json     version, parent, created_at, ingest summary, every table's files
+//! _sapa/staging/<id>/...           an ingest's scratch files (never read by queries)
+//! tables/<table>/v000007/part-00000.parquet                                  reference tables
+//! tables/<table>/v000007/academic_year=2024/period=Q1/part-00000.parquet     marks, marks_history, student_status
+//! ```
+//!
+//! A version is committed by switching `CURRENT` (one `put`); files are
+//! immutable and a version may reference files of older versions. See
+//! [`manifest`] for the protocol and [`tables`] for what is stored.
+
+pub mod location;
+pub mod manifest;
+pub mod tables;
+pub mod writer;
+
+use std::path::PathBuf;
+
+pub use location::DataLocation;
+pub use manifest::{CommitSummary, DataFile, Manifest};
+pub use tables::StoredTable;
+
+/// What can go wrong reading or writing a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A local dataset directory cannot be created or resolved.
+    #[error("data directory {path}: {source}")]
+    LocalDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A location uses a scheme this build has no object store for.
+    #[error(
+        "data location {location}: the {scheme}:// object store is not built into this binary \
+         (use a local directory or a file:// URL)"
+    )]
+    UnsupportedScheme {
+        /// The location as given.
+        location: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// A store URL that is not `scheme://authority`.
+    #[error("object store URL {url}: {message}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// Why it was rejected.
+        message: String,
+    },
+    /// A path that is not a valid object path.
+    #[error("object path {path}: {source}")]
+    Path {
+        /// The path as given.
+        path: String,
+        /// Why it was rejected.
+        source: object_store::path::Error,
+    },
+    /// The object store failed.
+    #[error("{path}: {source}")]
+    Store {
+        /// The object, relative to the root.
+        path: String,
+        /// The store's error.
+        source: object_store::Error,
+    },
+    /// Writing or reading Parquet failed.
+    #[error("{path}: {source}")]
+    Parquet {
+        /// The file, relative to the root.
+        path: String,
+        /// The Parquet error.
+        source: datafusion::parquet::errors::ParquetError,
+    },
+    /// `fsync` of a written file failed.
+    #[error("syncing {path}: {source}")]
+    Sync {
+        /// The local file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A manifest or `CURRENT` that cannot be read.
+    #[error("dataset metadata {path} is unreadable: {message}")]
+    Corrupt {
+        /// The object, relative to the root.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Batches that do not fit a table's schema.
+    #[error("batch for {table} does not fit its schema: {message}")]
+    Schema {
+        /// The table (or directory) written.
+        table: String,
+        /// The Arrow error.
+        message: String,
+    },
+}
+
+impl StorageError {
+    /// Wraps an object-store error about `path`.
+    pub fn store(path: &str) -> impl FnOnce(object_store::Error) -> StorageError + '_ {
+        move |source| StorageError::Store {
+            path: path.to_string(),
+            source,
+        }
+    }
+
+    /// Wraps a Parquet error about `path`.
+    pub fn parquet(
+        path: &str,
+    ) -> impl FnOnce(datafusion::parquet::errors::ParquetError) -> StorageError + '_ {
+        move |source| StorageError::Parquet {
+            path: path.to_string(),
+            source,
+        }
+    }
+}

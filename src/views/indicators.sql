@@ -1,0 +1,97 @@
+-- SPEC §5.3: the "performance level" and "knowledge quality" indicators for
+-- every school and governing body (district, region, country), per
+-- academic_year × period, from the materialised per-student statuses.
+-- Parallels 0 and 1 are left out entirely. A governing body's value is
+-- pooled over its students and banded with the governing-body bands; it also
+-- counts its schools and those whose school-level band is `high`.
+WITH school_counts AS (
+    SELECT
+        academic_year,
+        period,
+        region_id,
+        district_id,
+        school_id,
+        count(*) AS n_total,
+        sum(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END) AS n_exempt,
+        sum(CASE WHEN status = 'low' THEN 1 ELSE 0 END) AS n_low,
+        sum(CASE WHEN status = 'excellent' THEN 1 ELSE 0 END) AS n_excellent,
+        sum(CASE WHEN status = 'good' THEN 1 ELSE 0 END) AS n_good,
+        sum(CASE WHEN status = 'ungraded' THEN 1 ELSE 0 END) AS n_ungraded
+    FROM student_status
+    WHERE parallel >= 2
+    GROUP BY academic_year, period, region_id, district_id, school_id
+),
+schools AS (
+    SELECT
+        *,
+        indicator_band('performance', 'school', performance_level) AS performance_band,
+        indicator_band('quality', 'school', knowledge_quality) AS quality_band
+    FROM (
+        SELECT
+            *,
+            CASE WHEN n_total - n_exempt > 0
+                THEN 100.0 * (n_total - n_exempt - n_low) / (n_total - n_exempt) END
+                AS performance_level,
+            CASE WHEN n_total - n_exempt > 0
+                THEN 100.0 * (n_excellent + n_good) / (n_total - n_exempt) END
+                AS knowledge_quality
+        FROM school_counts
+    ) AS school_values
+),
+body_counts AS (
+    SELECT
+        academic_year, period, level, unit_id,
+        sum(n_total) AS n_total,
+        sum(n_exempt) AS n_exempt,
+        sum(n_low) AS n_low,
+        sum(n_excellent) AS n_excellent,
+        sum(n_good) AS n_good,
+        sum(n_ungraded) AS n_ungraded,
+        count(*) AS schools,
+        sum(CASE WHEN performance_band = 'high' THEN 1 ELSE 0 END) AS schools_meeting_performance,
+        sum(CASE WHEN quality_band = 'high' THEN 1 ELSE 0 END) AS schools_meeting_quality
+    FROM (
+        SELECT academic_year, period, 'district' AS level, district_id AS unit_id,
+            n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
+            performance_band, quality_band
+        FROM schools
+        UNION ALL
+        SELECT academic_year, period, 'region' AS level, region_id AS unit_id,
+            n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
+            performance_band, quality_band
+        FROM schools
+        UNION ALL
+        SELECT academic_year, period, 'country' AS level, CAST(NULL AS BIGINT) AS unit_id,
+            n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
+            performance_band, quality_band
+        FROM schools
+    ) AS per_body
+    GROUP BY academic_year, period, level, unit_id
+),
+bodies AS (
+    SELECT
+        *,
+        CASE WHEN n_total - n_exempt > 0
+            THEN 100.0 * (n_total - n_exempt - n_low) / (n_total - n_exempt) END
+            AS performance_level,
+        CASE WHEN n_total - n_exempt > 0
+            THEN 100.0 * (n_excellent + n_good) / (n_total - n_exempt) END
+            AS knowledge_quality
+    FROM body_counts
+)
+SELECT
+    academic_year, period, 'school' AS level, school_id AS unit_id,
+    n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
+    performance_level, performance_band, knowledge_quality, quality_band,
+    CAST(NULL AS BIGINT) AS schools,
+    CAST(NULL AS BIGINT) AS schools_meeting_performance,
+    CAST(NULL AS BIGINT) AS schools_meeting_quality
+FROM schools
+UNION ALL
+SELECT
+    academic_year, period, level, unit_id,
+    n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
+    performance_level, indicator_band('performance', level, performance_level) AS performance_band,
+    knowledge_quality, indicator_band('quality', level, knowledge_quality) AS quality_band,
+    schools, schools_meeting_performance, schools_meeting_quality
+FROM bodies

@@ -1,0 +1,29 @@
+//! The report views of SPEC §11 over the stored tables.
+//!
+//! `report_by_school` (§5.1/§5.2) and `indicators` (§5.3) read the
+//! materialised `student_status` table — one small row per student and
+//! period — so a nationwide period is a scan of ~4M rows, never a regrouping
+//! of ~45M marks. Each view is one SQL file beside this one.
+
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+/// The views, by name, with their defining query.
+pub const VIEWS: [(&str, &str); 2] = [
+    ("report_by_school", include_str!("report_by_school.sql")),
+    ("indicators", include_str!("indicators.sql")),
+];
+
+/// Creates every view in `ctx`. The tables they read (`student_status`) and
+/// the functions they call (`sapa_udfs::register_all`) must be registered
+/// first.
+pub async fn register(ctx: &SessionContext) -> Result<()> {
+    for (name, query) in VIEWS {
+        ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
