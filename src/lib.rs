@@ -5,7 +5,7 @@
 //! generator in `sapa-datasets`; this library stores and serves them. It knows
 //! nothing of the PostgreSQL wire: the `sapa` binary is a thin layer over it.
 
-pub mod views;
 pub mod engine;
 pub mod ingest;
 pub mod storage;
+pub mod views;

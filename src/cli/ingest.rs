@@ -122,7 +122,10 @@ fn print_report(report: &IngestReport, data: &str) {
             report.version, report.marks_duplicate
         );
     }
-    println!("{:<16} {:>12} {:>6} {:>14}", "table", "rows", "files", "bytes");
+    println!(
+        "{:<16} {:>12} {:>6} {:>14}",
+        "table", "rows", "files", "bytes"
+    );
     for (name, size) in &report.tables {
         println!(
             "{:<16} {:>12} {:>6} {:>14}",

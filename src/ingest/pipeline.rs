@@ -17,7 +17,7 @@ use super::marks::StagedPartitions;
 use super::merge::{PartitionInput, merge_partition};
 use super::reference::References;
 use super::{IngestOptions, IngestReport, Progress, TableSize};
-use crate::engine::{Engine, status::status_partition};
+use crate::engine::{Engine, EngineOptions, status::status_partition};
 use crate::storage::writer::ParquetWriter;
 use crate::storage::{CommitSummary, DataFile, DataLocation, Manifest, StoredTable, manifest};
 
@@ -88,7 +88,12 @@ impl Transaction {
         let Some(prev) = &self.prev else {
             return Ok(BTreeMap::new());
         };
-        let engine = Engine::at(&self.loc, prev.clone()).with_options(self.opts.engine.clone());
+        // One partition: each table comes back as one stream, in file order.
+        let options = EngineOptions {
+            target_partitions: Some(1),
+            ..self.opts.engine.clone()
+        };
+        let engine = Engine::at(&self.loc, prev.clone()).with_options(options);
         let ctx = engine.session_context()?;
         let mut out = BTreeMap::new();
         for table in StoredTable::REFERENCE {

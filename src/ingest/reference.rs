@@ -90,13 +90,16 @@ pub(crate) fn merge(
             .remove(&table)
             .unwrap_or_else(|| RecordBatch::new_empty(table.schema()));
         let merged = match by_table.get(&table) {
-            None => before.clone(),
-            Some(input) => upsert(&before, input, errors)?,
+            None => before,
+            Some(input) => {
+                let merged = sort(table, &upsert(&before, input, errors)?)?;
+                // Scans need not return stored rows in order: compare sorted.
+                if !same_rows(&sort(table, &before)?, &merged) {
+                    changed.insert(table);
+                }
+                merged
+            }
         };
-        let merged = sort(table, &merged)?;
-        if !same_rows(&before, &merged) {
-            changed.insert(table);
-        }
         tables.insert(table, merged);
     }
     check_references(&tables, &mut by_table, errors)?;

@@ -99,7 +99,6 @@ pub struct ParquetWriter {
     max_file_rows: u64,
     open: Option<OpenFile>,
     files: Vec<DataFile>,
-    started: Vec<String>,
 }
 
 struct OpenFile {
@@ -142,7 +141,6 @@ impl ParquetWriter {
             max_file_rows: FILE_ROWS,
             open: None,
             files: Vec::new(),
-            started: Vec::new(),
         }
     }
 
@@ -150,16 +148,6 @@ impl ParquetWriter {
     pub fn with_max_file_rows(mut self, rows: u64) -> ParquetWriter {
         self.max_file_rows = rows.max(1);
         self
-    }
-
-    /// Every file this writer started, complete or not (for clean-up).
-    pub fn started(&self) -> &[String] {
-        &self.started
-    }
-
-    /// Rows written so far.
-    pub fn rows(&self) -> u64 {
-        self.files.iter().map(|f| f.rows).sum::<u64>() + self.open.as_ref().map_or(0, |f| f.rows)
     }
 
     /// Appends a batch (its columns must match the writer's schema).
@@ -209,7 +197,6 @@ impl ParquetWriter {
                 Some(self.props.clone()),
             )
             .map_err(StorageError::parquet(&rel))?;
-            self.started.push(rel.clone());
             self.open = Some(OpenFile {
                 rel,
                 writer,
@@ -250,18 +237,6 @@ impl ParquetWriter {
         self.close_open().await?;
         Ok(self.files)
     }
-}
-
-/// Deletes the given objects, ignoring those that do not exist; used to
-/// undo the files of a version that will not be committed.
-pub async fn delete_all(loc: &DataLocation, rels: &[String]) -> Result<(), StorageError> {
-    for rel in rels {
-        match loc.store().delete(&loc.path(rel)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(StorageError::store(rel)(e)),
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -21,16 +21,40 @@ fn rows() -> Vec<Row> {
     };
     // Region 1, district 10, school 100: parallel 2 has one of each graded
     // status; parallel 1 (students only) and parallel 0 (every figure).
-    add("Q1", 1, 10, 100, 2, &["excellent", "good", "good", "satisfactory", "low"], 9);
+    add(
+        "Q1",
+        1,
+        10,
+        100,
+        2,
+        &["excellent", "good", "good", "satisfactory", "low"],
+        9,
+    );
     add("Q1", 1, 10, 100, 1, &["ungraded", "ungraded"], 0);
     add("Q1", 1, 10, 100, 0, &["good"], 4);
     // School 101, parallel 3: one exempt (out of every denominator) and one
     // ungraded (inside `students`).
-    add("Q1", 1, 10, 101, 3, &["exempt", "excellent", "excellent", "ungraded", "good"], 8);
+    add(
+        "Q1",
+        1,
+        10,
+        101,
+        3,
+        &["exempt", "excellent", "excellent", "ungraded", "good"],
+        8,
+    );
     // District 11, school 110: only exempt students: zero denominators.
     add("Q1", 1, 11, 110, 2, &["exempt", "exempt"], 7);
     // Region 2, district 20, school 200: quality exactly 40.0.
-    add("Q1", 2, 20, 200, 5, &["excellent", "excellent", "good", "good"], 10);
+    add(
+        "Q1",
+        2,
+        20,
+        200,
+        5,
+        &["excellent", "excellent", "good", "good"],
+        10,
+    );
     add("Q1", 2, 20, 200, 5, &["satisfactory"; 6], 10);
     // The year: marks_count is reported.
     add("YEAR", 1, 10, 100, 2, &["good"], 10);
@@ -70,7 +94,8 @@ async fn context() -> SessionContext {
     )
     .unwrap();
     let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
-    ctx.register_table("student_status", Arc::new(table)).unwrap();
+    ctx.register_table("student_status", Arc::new(table))
+        .unwrap();
     super::register(&ctx).await.unwrap();
     ctx
 }
@@ -126,20 +151,20 @@ async fn indicators_match_hand_values_and_bands() {
     // district and region (governing bands start `high` at 86).
     // District 10 = schools 100+101: 8/9 and 6/9. Country: 18/19 and 10/19.
     let want = "\
-+----------+---------+---------+----------+-------+-------------+--------+------------+----------+------------------+---------+--------------+---------+--------+--------+
-| level    | unit_id | n_total | n_exempt | n_low | n_excellent | n_good | n_ungraded | perf     | performance_band | quality | quality_band | schools | meet_p | meet_q |
-+----------+---------+---------+----------+-------+-------------+--------+------------+----------+------------------+---------+--------------+---------+--------+--------+
-| school   | 100     | 5       | 0        | 1     | 1           | 2      | 0          | 80.0     | medium           | 60.0    | high         |         |        |        |
-| school   | 101     | 5       | 1        | 0     | 2           | 1      | 1          | 100.0    | high             | 75.0    | high         |         |        |        |
-| school   | 110     | 2       | 2        | 0     | 0           | 0      | 0          |          |                  |         |              |         |        |        |
-| school   | 200     | 10      | 0        | 0     | 2           | 2      | 0          | 100.0    | high             | 40.0    | high         |         |        |        |
-| district | 10      | 10      | 1        | 1     | 3           | 3      | 1          | 88.8889  | medium           | 66.6667 | medium       | 2       | 1      | 2      |
-| district | 11      | 2       | 2        | 0     | 0           | 0      | 0          |          |                  |         |              | 1       | 0      | 0      |
-| district | 20      | 10      | 0        | 0     | 2           | 2      | 0          | 100.0    | high             | 40.0    | medium       | 1       | 1      | 1      |
-| region   | 1       | 12      | 3        | 1     | 3           | 3      | 1          | 88.8889  | medium           | 66.6667 | medium       | 3       | 1      | 2      |
-| region   | 2       | 10      | 0        | 0     | 2           | 2      | 0          | 100.0    | high             | 40.0    | medium       | 1       | 1      | 1      |
-| country  |         | 22      | 3        | 1     | 5           | 5      | 1          | 94.7368  | medium           | 52.6316 | medium       | 4       | 2      | 3      |
-+----------+---------+---------+----------+-------+-------------+--------+------------+----------+------------------+---------+--------------+---------+--------+--------+";
++----------+---------+---------+----------+-------+-------------+--------+------------+---------+------------------+---------+--------------+---------+--------+--------+
+| level    | unit_id | n_total | n_exempt | n_low | n_excellent | n_good | n_ungraded | perf    | performance_band | quality | quality_band | schools | meet_p | meet_q |
++----------+---------+---------+----------+-------+-------------+--------+------------+---------+------------------+---------+--------------+---------+--------+--------+
+| school   | 100     | 5       | 0        | 1     | 1           | 2      | 0          | 80.0    | medium           | 60.0    | high         |         |        |        |
+| school   | 101     | 5       | 1        | 0     | 2           | 1      | 1          | 100.0   | high             | 75.0    | high         |         |        |        |
+| school   | 110     | 2       | 2        | 0     | 0           | 0      | 0          |         |                  |         |              |         |        |        |
+| school   | 200     | 10      | 0        | 0     | 2           | 2      | 0          | 100.0   | high             | 40.0    | high         |         |        |        |
+| district | 10      | 10      | 1        | 1     | 3           | 3      | 1          | 88.8889 | medium           | 66.6667 | medium       | 2       | 1      | 2      |
+| district | 11      | 2       | 2        | 0     | 0           | 0      | 0          |         |                  |         |              | 1       | 0      | 0      |
+| district | 20      | 10      | 0        | 0     | 2           | 2      | 0          | 100.0   | high             | 40.0    | medium       | 1       | 1      | 1      |
+| region   | 1       | 12      | 3        | 1     | 3           | 3      | 1          | 88.8889 | medium           | 66.6667 | medium       | 3       | 1      | 2      |
+| region   | 2       | 10      | 0        | 0     | 2           | 2      | 0          | 100.0   | high             | 40.0    | medium       | 1       | 1      | 1      |
+| country  |         | 22      | 3        | 1     | 5           | 5      | 1          | 94.7368 | medium           | 52.6316 | medium       | 4       | 2      | 3      |
++----------+---------+---------+----------+-------+-------------+--------+------------+---------+------------------+---------+--------------+---------+--------+--------+";
     assert_eq!(got, want, "\n{got}");
 }
 

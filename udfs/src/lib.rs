@@ -1,8 +1,8 @@
 //! Sapa's domain rules (SPEC §2–§7) as Apache DataFusion functions.
 //!
 //! Every rule of the specification lives here once: mark spellings
-//! ([`mark`]), a student's status ([`status`]), indicator bands ([`band`]),
-//! the annual mark ([`annual`]) and the publication calendar ([`calendar`]).
+//! ([`mark`]), a student's status ([`status`]), indicator bands ([`mod@band`]),
+//! the annual mark ([`mod@annual`]) and the publication calendar ([`calendar`]).
 //! The SQL functions in [`functions`] wrap them; ingest and the engine call
 //! them directly. Nothing here knows of storage or of the wire.
 

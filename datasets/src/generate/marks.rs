@@ -68,9 +68,9 @@ pub(crate) struct MarkRow {
 
 /// Cut points on the latent scale: 5 above `T5`, 4 above `T4`, 3 above `T3`,
 /// 2 above `T2`, else 1.
-const T5: f64 = 0.6;
-const T4: f64 = -0.95;
-const T3: f64 = -3.45;
+const T5: f64 = 0.5;
+const T4: f64 = -1.05;
+const T3: f64 = -3.55;
 const T2: f64 = -5.0;
 /// Spread of a student's subject strengths, and of quarter-to-quarter noise.
 const SUBJECT_SD: f64 = 0.45;

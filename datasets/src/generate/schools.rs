@@ -128,7 +128,7 @@ pub(crate) struct School {
     pub(crate) parallel0: bool,
     /// The most students a class takes.
     pub(crate) class_cap: u32,
-    /// The ability offset of its students: region, locality, type and its own.
+    /// The ability offset of its students: region, type and its own.
     pub(crate) effect: f64,
     /// For a mixed school, the share of students taught in Kazakh.
     pub(crate) kk_share: f64,
@@ -289,10 +289,9 @@ pub(crate) fn region_schools(
             } else {
                 22
             };
-            let effect = profile.effect
-                + if urban { 0.2 } else { 0.0 }
-                + school_type.effect()
-                + 0.18 * rng.normal();
+            // No locality term: urban schools do better through their types
+            // (most gymnasiums and lyceums are urban) and their regions.
+            let effect = profile.effect + school_type.effect() + 0.18 * rng.normal();
             let internet_mbps = draw_internet(&mut rng, urban, small);
             let pilot = if matches!(school_type, SchoolType::Evening | SchoolType::International)
                 || small

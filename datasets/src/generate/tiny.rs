@@ -127,10 +127,8 @@ pub(crate) fn tiny_schools(seed: u64, districts: &[DistrictInfo]) -> Vec<School>
         .map(|p| {
             let k = numbers.iter().filter(|(d, _)| *d == p.district).count() as i64 + 1;
             numbers.push((p.district, k));
-            let effect = region(p.region).map_or(0.0, |r| r.effect)
-                + if p.urban { 0.2 } else { 0.0 }
-                + p.t.effect()
-                + 0.18 * rng.normal();
+            let effect =
+                region(p.region).map_or(0.0, |r| r.effect) + p.t.effect() + 0.18 * rng.normal();
             let (name_kk, name_ru) = if p.urban {
                 urban_name(&mut rng, p.t, (k * 3 + 1) as u32, "", "")
             } else {

@@ -7,7 +7,9 @@
 
 use std::sync::LazyLock;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringViewArray, make_view};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait, StringViewArray, make_view,
+};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::cast::{as_large_string_array, as_string_array, as_string_view_array};
 use datafusion::common::{DataFusionError, Result, exec_err};
@@ -58,14 +60,11 @@ fn bits_of(raw: &str, function: &str) -> Result<u8> {
     }
 }
 
-/// Canonical codes as `Utf8View` views: every code is at most 12 bytes, so
-/// the whole value sits inline in the view and one `u128` compare matches it.
-struct CanonicalViews {
-    views: [(u128, u8); Mark::ALL.len()],
-}
-
-static CANONICAL_VIEWS: LazyLock<CanonicalViews> = LazyLock::new(|| CanonicalViews {
-    views: Mark::ALL.map(|mark| (make_view(mark.code().as_bytes(), 0, 0), class_bit(mark))),
+/// Canonical codes as `Utf8View` views, with their class bits: every code
+/// is at most 12 bytes, so the whole value sits inline in the view and one
+/// `u128` compare matches it.
+static CANONICAL_VIEWS: LazyLock<[(u128, u8); Mark::ALL.len()]> = LazyLock::new(|| {
+    Mark::ALL.map(|mark| (make_view(mark.code().as_bytes(), 0, 0), class_bit(mark)))
 });
 
 /// Writes the status bit of every row of a mark column into `out` (cleared
@@ -79,28 +78,8 @@ pub(crate) fn classify_into(array: &ArrayRef, function: &str, out: &mut Vec<u8>)
     out.reserve(array.len());
     match array.data_type() {
         DataType::Utf8View => classify_view(as_string_view_array(array)?, function, out),
-        DataType::Utf8 => {
-            let strings = as_string_array(array)?;
-            for i in 0..strings.len() {
-                out.push(if strings.is_valid(i) {
-                    bits_of(strings.value(i), function)?
-                } else {
-                    0
-                });
-            }
-            Ok(())
-        }
-        DataType::LargeUtf8 => {
-            let strings = as_large_string_array(array)?;
-            for i in 0..strings.len() {
-                out.push(if strings.is_valid(i) {
-                    bits_of(strings.value(i), function)?
-                } else {
-                    0
-                });
-            }
-            Ok(())
-        }
+        DataType::Utf8 => classify_offsets(as_string_array(array)?, function, out),
+        DataType::LargeUtf8 => classify_offsets(as_large_string_array(array)?, function, out),
         DataType::Dictionary(_, _) => classify_dictionary(array, function, out),
         DataType::Null => {
             out.resize(array.len(), 0);
@@ -110,9 +89,25 @@ pub(crate) fn classify_into(array: &ArrayRef, function: &str, out: &mut Vec<u8>)
     }
 }
 
+/// `Utf8` and `LargeUtf8`: each value goes through [`lookup_mark`].
+fn classify_offsets<O: OffsetSizeTrait>(
+    strings: &GenericStringArray<O>,
+    function: &str,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    for i in 0..strings.len() {
+        out.push(if strings.is_valid(i) {
+            bits_of(strings.value(i), function)?
+        } else {
+            0
+        });
+    }
+    Ok(())
+}
+
 /// The `Utf8View` hot path: short values are matched on their view alone.
 fn classify_view(strings: &StringViewArray, function: &str, out: &mut Vec<u8>) -> Result<()> {
-    let canonical = &CANONICAL_VIEWS.views;
+    let canonical = &*CANONICAL_VIEWS;
     let nulls = strings.logical_nulls();
     for (i, &view) in strings.views().iter().enumerate() {
         if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
