@@ -28,8 +28,11 @@
 //!   have one version at or a few days before the period end (08:00–19:00);
 //!   ~1 % are set late, ~1.5 % changed, ~0.2 % cleared (a later empty
 //!   version). `БОС`, `О/Ж`, `А/Ө`, `УА/Ө`, `ЕСП`/`ЕСЖ` occur; codes are
-//!   always canonical. National knowledge quality is ≈ 55–62 %, performance
-//!   ≈ 98.5–99 %, ~12–15 % excellent.
+//!   always canonical. Nationally (2023–24) knowledge quality is ≈ 56 % a
+//!   quarter and ≈ 62 % for the year, performance ≈ 99 %, 12–15 %
+//!   excellent; primary grades higher, urban ≈ 6 points above rural,
+//!   gymnasiums and lyceums ≈ 75–80 %, Mangystau, Atyrau, Kyzylorda,
+//!   Turkistan and Almaty oblasts 4–6 points below.
 //! - during a year a few students change class within their school or
 //!   transfer to the next school of their district (the old enrollment ends,
 //!   a new one starts the next day; earlier quarters' marks stay in the old
