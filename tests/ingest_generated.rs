@@ -41,18 +41,19 @@ async fn generated_tiny_dataset_ingests_the_same_through_csv_and_batches() {
     assert_eq!(report.rows_read["marks.csv"], generated_marks);
     assert!(report.tables["student_status"].rows > 0);
 
+    // Directly from the batches, merged district by district (one merge
+    // unit each): the same tables as one unit.
     let from_batches = root.path().join("from_batches");
     let loc = DataLocation::local(&from_batches).unwrap();
-    let direct = ingest_batches(
-        &loc,
-        &IngestOptions::default(),
-        "generate tiny",
-        move |sink| {
-            generate(&tiny(), sink, &mut |_| {})
-                .map(|_| ())
-                .map_err(Into::into)
-        },
-    )
+    let per_district = IngestOptions {
+        unit_students: 1,
+        ..IngestOptions::default()
+    };
+    let direct = ingest_batches(&loc, &per_district, "generate tiny", move |sink| {
+        generate(&tiny(), sink, &mut |_| {})
+            .map(|_| ())
+            .map_err(Into::into)
+    })
     .await
     .unwrap();
     assert_eq!(direct.marks_new, report.marks_new);
@@ -82,6 +83,32 @@ async fn generated_tiny_dataset_ingests_the_same_through_csv_and_batches() {
     )
     .await;
     assert_eq!(diff, ["0"]);
+    assert_sorted(&from_batches).await;
+
+    // A delta of one mark rewrites its partition unit by unit, keeping
+    // every stored row and the order.
+    let last = query(
+        &from_batches,
+        "SELECT student_id, class_id, subject_id FROM marks \
+         WHERE academic_year = 2025 AND period = 'Q2' ORDER BY student_id DESC LIMIT 1",
+    )
+    .await;
+    let fields: Vec<&str> = last[0].split('|').collect();
+    let delta = format!(
+        "student_id,class_id,subject_id,period,mark,recorded_at\n{},{},{},Q2,2,2026-06-30T23:59:59\n",
+        fields[0], fields[1], fields[2]
+    );
+    let input = input_dir(root.path(), "delta", &[("marks.csv", delta.into_bytes())]);
+    let before = query(&from_batches, "SELECT count(*) FROM marks_history").await;
+    let report = ingest_dir(&input, &loc, &per_district).await.unwrap();
+    assert_eq!((report.marks_new, report.version), (1, 2));
+    let after = query(&from_batches, "SELECT count(*) FROM marks_history").await;
+    assert_eq!(
+        after[0].parse::<u64>().unwrap(),
+        before[0].parse::<u64>().unwrap() + 1
+    );
+    assert_sorted(&from_batches).await;
+
     // Ingesting the same CSVs again adds nothing.
     let again = ingest_dir(
         &csv_dir,
@@ -92,4 +119,43 @@ async fn generated_tiny_dataset_ingests_the_same_through_csv_and_batches() {
     .unwrap();
     assert!(!again.committed);
     assert_eq!(again.marks_duplicate, generated_marks);
+}
+
+/// Every `marks_history` file holds its rows in the stored order.
+async fn assert_sorted(data: &std::path::Path) {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use sapa::storage::{StoredTable, manifest};
+
+    let loc = DataLocation::local(data).unwrap();
+    let m = manifest::read_current(&loc).await.unwrap().unwrap();
+    let files = m.files(StoredTable::MarksHistory);
+    assert!(!files.is_empty());
+    for file in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(data.join(&file.path)).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let mut previous: Option<[i64; 7]> = None;
+        for batch in reader {
+            let batch = batch.unwrap();
+            let int = |i: usize| batch.column(i).as_primitive::<Int64Type>().clone();
+            let ids: Vec<_> = (2..8).map(int).collect();
+            let at = batch.column(9).as_primitive::<TimestampMicrosecondType>();
+            for row in 0..batch.num_rows() {
+                let mut key = [0i64; 7];
+                for (k, a) in key.iter_mut().zip(&ids) {
+                    *k = a.value(row);
+                }
+                key[6] = at.value(row);
+                if let Some(p) = previous {
+                    assert!(p < key, "{}: {p:?} before {key:?}", file.path);
+                }
+                previous = Some(key);
+            }
+        }
+    }
 }

@@ -32,7 +32,7 @@ pub(crate) async fn read_dir(tx: &mut Transaction, dir: &Path) -> Result<Staged,
         }
     }
     let stored = tx.stored_references().await?;
-    let refs = reference::merge(stored, inputs, &mut tx.errors)?;
+    let refs = reference::merge(stored, inputs, tx.opts.unit_students, &mut tx.errors)?;
     let marks = match files.get(&Table::Marks) {
         Some(path) => read_marks(tx, &refs, path).await?,
         None => None,

@@ -47,13 +47,17 @@ pub(crate) struct MarksStager {
     dir: String,
     file: String,
     schema: SchemaRef,
-    writers: BTreeMap<(i32, &'static str), ParquetWriter>,
+    writers: BTreeMap<StagingKey, ParquetWriter>,
     /// Rows staged.
     pub(crate) staged: u64,
 }
 
-/// The staging files of an input, by academic year and period.
-pub(crate) type StagedPartitions = BTreeMap<(i32, &'static str), Vec<String>>;
+/// Academic year, period and merge unit of a staging file.
+type StagingKey = (i32, &'static str, u32);
+
+/// The staging files of an input, by academic year and period, then by
+/// merge unit.
+pub(crate) type StagedPartitions = BTreeMap<(i32, &'static str), BTreeMap<u32, Vec<String>>>;
 
 impl MarksStager {
     /// A stager for the ingest of `version`, reading `file`.
@@ -97,7 +101,7 @@ impl MarksStager {
             .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
             .ok_or_else(|| IngestError::Inconsistent("marks batch lacks recorded_at".into()))?;
 
-        let mut parts: BTreeMap<(i32, &'static str), StagingBuilder> = BTreeMap::new();
+        let mut parts: BTreeMap<StagingKey, StagingBuilder> = BTreeMap::new();
         for row in 0..batch.num_rows() {
             let line = lines.get(row).copied().unwrap_or(row as u64 + 1);
             let (student, class, subject) =
@@ -154,7 +158,9 @@ impl MarksStager {
                 // The ingest will fail: keep checking, stop writing.
                 continue;
             }
-            let b = parts.entry((place.academic_year, period)).or_default();
+            let b = parts
+                .entry((place.academic_year, period, place.unit))
+                .or_default();
             b.year.append_value(place.academic_year);
             b.period.append_value(period);
             b.region.append_value(place.region_id);
@@ -174,13 +180,16 @@ impl MarksStager {
             let writer = match self.writers.entry(key) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
-                    let dir = format!("{}/academic_year={}/period={}", self.dir, key.0, key.1);
+                    let dir = format!(
+                        "{}/academic_year={}/period={}/unit={}",
+                        self.dir, key.0, key.1, key.2
+                    );
                     e.insert(ParquetWriter::new(
                         &self.loc,
                         dir,
                         Arc::clone(&self.schema),
                         staging_properties()?,
-                        Some(key),
+                        Some((key.0, key.1)),
                     ))
                 }
             };
@@ -201,10 +210,12 @@ impl MarksStager {
 
     /// Completes the staging files.
     pub(crate) async fn finish(self) -> Result<StagedPartitions, IngestError> {
-        let mut out = BTreeMap::new();
-        for (key, writer) in self.writers {
+        let mut out = StagedPartitions::new();
+        for ((year, period, unit), writer) in self.writers {
             let files = writer.finish().await?;
-            out.insert(key, files.into_iter().map(|f| f.path).collect());
+            out.entry((year, period))
+                .or_default()
+                .insert(unit, files.into_iter().map(|f| f.path).collect());
         }
         Ok(out)
     }

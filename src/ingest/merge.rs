@@ -10,6 +10,7 @@
 //! - writes the new `marks` partition: each mark's latest version, unless
 //!   that version cleared it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -49,14 +50,17 @@ pub(crate) struct PartitionInput<'a> {
     pub(crate) period: &'static str,
     /// The stored history files of the partition.
     pub(crate) stored: &'a [DataFile],
-    /// The staging files of the partition.
-    pub(crate) staged: &'a [String],
+    /// The staging files of the partition, by merge unit.
+    pub(crate) staged: &'a BTreeMap<u32, Vec<String>>,
+    /// The districts of each merge unit, in stored order.
+    pub(crate) units: &'a [Vec<i64>],
     /// The input file the staged rows came from.
     pub(crate) file: &'a str,
 }
 
-/// Merges one partition, writing its new `marks_history` and `marks` files
-/// for `version` (which only a committed manifest makes visible).
+/// Merges one partition, unit by unit, writing its new `marks_history` and
+/// `marks` files for `version` (which only a committed manifest makes
+/// visible).
 pub(crate) async fn merge_partition(
     ctx: &SessionContext,
     loc: &DataLocation,
@@ -64,39 +68,72 @@ pub(crate) async fn merge_partition(
     input: &PartitionInput<'_>,
     errors: &mut ErrorLog,
 ) -> Result<PartitionMerge, IngestError> {
+    if let Some(unit) = input
+        .staged
+        .keys()
+        .find(|u| **u as usize >= input.units.len())
+    {
+        return Err(IngestError::Inconsistent(format!(
+            "staged merge unit {unit} is unknown"
+        )));
+    }
     let stored: Vec<String> = input.stored.iter().map(|f| f.path.clone()).collect();
+    let stored_rows: u64 = input.stored.iter().map(|f| f.rows).sum();
     let _ = ctx.deregister_table("stored_versions")?;
-    let _ = ctx.deregister_table("staged_versions")?;
     ctx.register_table(
         "stored_versions",
         listing_table(loc, &stored, StoredTable::MarksHistory.schema())?,
     )?;
-    ctx.register_table(
-        "staged_versions",
-        listing_table(loc, input.staged, staging_schema())?,
-    )?;
-    let cols =
-        "region_id, district_id, school_id, class_id, student_id, subject_id, recorded_at, mark";
-    let sql = format!(
-        "SELECT {cols}, src, line FROM ( \
-           SELECT {cols}, 0 AS src, CAST(NULL AS BIGINT) AS line FROM stored_versions \
-           UNION ALL \
-           SELECT {cols}, 1 AS src, line FROM staged_versions) AS u \
-         ORDER BY region_id, district_id, school_id, class_id, student_id, subject_id, \
-                  recorded_at, src, line"
-    );
-    let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
     let partition = Some((input.academic_year, input.period));
     let mut history = ParquetWriter::for_table(loc, StoredTable::MarksHistory, version, partition)?;
     let mut current = ParquetWriter::for_table(loc, StoredTable::Marks, version, partition)?;
     let mut merger = Merger::new(input);
-    while let Some(batch) = stream.next().await {
-        merger.push_batch(&batch?, errors)?;
-        if errors.is_empty() {
-            flush(&mut merger, &mut history, &mut current, false).await?;
+    let cols =
+        "region_id, district_id, school_id, class_id, student_id, subject_id, recorded_at, mark";
+    for (unit, districts) in input.units.iter().enumerate() {
+        let staged = u32::try_from(unit)
+            .ok()
+            .and_then(|u| input.staged.get(&u))
+            .map_or(&[][..], Vec::as_slice);
+        if districts.is_empty() || (staged.is_empty() && stored_rows == 0) {
+            continue;
+        }
+        let _ = ctx.deregister_table("staged_versions")?;
+        ctx.register_table(
+            "staged_versions",
+            listing_table(loc, staged, staging_schema())?,
+        )?;
+        let districts = districts
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Stored files are sorted by district: statistics skip the row
+        // groups of other units.
+        let sql = format!(
+            "SELECT {cols}, src, line FROM ( \
+               SELECT {cols}, 0 AS src, CAST(NULL AS BIGINT) AS line FROM stored_versions \
+               WHERE district_id IN ({districts}) \
+               UNION ALL \
+               SELECT {cols}, 1 AS src, line FROM staged_versions) AS u \
+             ORDER BY region_id, district_id, school_id, class_id, student_id, subject_id, \
+                      recorded_at, src, line"
+        );
+        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            merger.push_batch(&batch?, errors)?;
+            if errors.is_empty() {
+                flush(&mut merger, &mut history, &mut current, false).await?;
+            }
         }
     }
     merger.end();
+    if merger.stored_seen != stored_rows {
+        return Err(IngestError::Inconsistent(format!(
+            "marks_history {} {}: {} stored rows merged of {stored_rows}",
+            input.academic_year, input.period, merger.stored_seen
+        )));
+    }
     if errors.is_empty() {
         flush(&mut merger, &mut history, &mut current, true).await?;
     }
@@ -151,6 +188,8 @@ struct Merger {
     current: OutRows,
     new: u64,
     duplicate: u64,
+    /// Stored rows seen, to check that every unit was merged.
+    stored_seen: u64,
 }
 
 impl Merger {
@@ -164,6 +203,7 @@ impl Merger {
             current: OutRows::default(),
             new: 0,
             duplicate: 0,
+            stored_seen: 0,
         }
     }
 
@@ -206,6 +246,7 @@ impl Merger {
             } else {
                 None
             };
+            self.stored_seen += u64::from(src.value(row) == 0);
             self.push(
                 Version {
                     key,
@@ -374,6 +415,7 @@ mod tests {
             current: OutRows::default(),
             new: 0,
             duplicate: 0,
+            stored_seen: 0,
         }
     }
 

@@ -29,6 +29,7 @@ mod pipeline;
 mod reference;
 mod sink;
 mod source;
+mod units;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 pub use error::{IngestError, LocatedError};
 pub use sink::ingest_batches;
+pub use units::UNIT_STUDENTS;
 
 use crate::engine::EngineOptions;
 use crate::storage::DataLocation;
@@ -104,6 +106,10 @@ pub struct IngestOptions {
     pub engine: EngineOptions,
     /// Rows parsed per batch.
     pub batch_rows: usize,
+    /// Students (per academic year) of a merge unit: a partition of marks
+    /// is merged and sorted one run of districts of about this size at a
+    /// time, which bounds the memory of the sort.
+    pub unit_students: u64,
     /// Called with progress events.
     pub progress: Option<ProgressFn>,
 }
@@ -114,6 +120,7 @@ impl Default for IngestOptions {
             error_limit: 100,
             engine: EngineOptions::default(),
             batch_rows: 64 * 1024,
+            unit_students: units::UNIT_STUDENTS,
             progress: None,
         }
     }
@@ -125,6 +132,7 @@ impl fmt::Debug for IngestOptions {
             .field("error_limit", &self.error_limit)
             .field("engine", &self.engine)
             .field("batch_rows", &self.batch_rows)
+            .field("unit_students", &self.unit_students)
             .field("progress", &self.progress.is_some())
             .finish()
     }

@@ -162,6 +162,7 @@ impl Transaction {
                     period,
                     stored: &stored,
                     staged: staged_files,
+                    units: &staged.refs.units.districts,
                     file,
                 };
                 let out = merge_partition(&ctx, &self.loc, self.version, &input, &mut self.errors)

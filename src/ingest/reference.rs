@@ -17,6 +17,7 @@ use datafusion::arrow::util::display::array_value_to_string;
 use sapa_datasets::schema::allowed_values;
 
 use super::error::{ErrorLog, IngestError, LocatedError};
+use super::units::{Units, distinct_years};
 use crate::storage::StoredTable;
 
 /// A reference table as read from one input file.
@@ -47,6 +48,8 @@ pub(crate) struct ClassPlace {
     pub(crate) region_id: i64,
     pub(crate) district_id: i64,
     pub(crate) school_id: i64,
+    /// The merge unit of its district.
+    pub(crate) unit: u32,
 }
 
 /// The merged reference tables of the version being built.
@@ -61,6 +64,8 @@ pub(crate) struct References {
     pub(crate) subjects: HashSet<i64>,
     /// (class_id, student_id) of every enrollment, sorted.
     pub(crate) enrolled: Vec<(i64, i64)>,
+    /// How partitions of marks are cut for merging.
+    pub(crate) units: Units,
 }
 
 impl References {
@@ -79,6 +84,7 @@ type Key = [i64; 3];
 pub(crate) fn merge(
     mut stored: BTreeMap<StoredTable, RecordBatch>,
     inputs: Vec<InputTable>,
+    unit_students: u64,
     errors: &mut ErrorLog,
 ) -> Result<References, IngestError> {
     let mut tables = BTreeMap::new();
@@ -103,13 +109,24 @@ pub(crate) fn merge(
         tables.insert(table, merged);
     }
     check_references(&tables, &mut by_table, errors)?;
-    let classes = class_places(&tables)?;
+    let mut classes = class_places(&tables)?;
     let subjects = ids(&tables, StoredTable::Subjects, "subject_id")?
         .into_iter()
         .collect();
     let enrollments = table(&tables, StoredTable::Enrollments)?;
     let classes_col = i64s(enrollments, "class_id")?;
     let students_col = i64s(enrollments, "student_id")?;
+    let units = Units::cut(
+        table(&tables, StoredTable::Districts)?,
+        classes_col
+            .iter()
+            .filter_map(|c| classes.get(c).map(|p| p.district_id)),
+        distinct_years(classes.values().map(|p| p.academic_year)),
+        unit_students,
+    )?;
+    for place in classes.values_mut() {
+        place.unit = units.unit_of.get(&place.district_id).copied().unwrap_or(0);
+    }
     let mut enrolled: Vec<(i64, i64)> = classes_col.into_iter().zip(students_col).collect();
     enrolled.sort_unstable();
     enrolled.dedup();
@@ -119,6 +136,7 @@ pub(crate) fn merge(
         classes,
         subjects,
         enrolled,
+        units,
     })
 }
 
@@ -273,6 +291,7 @@ fn class_places(
                 region_id: region,
                 district_id: district,
                 school_id: school,
+                unit: 0,
             },
         );
     }

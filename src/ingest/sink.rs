@@ -159,10 +159,20 @@ impl BatchSink {
                     self.require_all();
                 }
                 let stored = self.tx.stored_references().await?;
-                reference::merge(stored, inputs, &mut self.tx.errors)
+                reference::merge(
+                    stored,
+                    inputs,
+                    self.tx.opts.unit_students,
+                    &mut self.tx.errors,
+                )
             }
             Some(first) => {
-                let mut merged = reference::merge(first.tables, inputs, &mut self.tx.errors)?;
+                let mut merged = reference::merge(
+                    first.tables,
+                    inputs,
+                    self.tx.opts.unit_students,
+                    &mut self.tx.errors,
+                )?;
                 merged.changed.extend(first.changed);
                 Ok(merged)
             }

@@ -59,7 +59,7 @@ pub fn writer_properties(table: StoredTable) -> Result<WriterProperties, Storage
 /// read once, so fast compression and no sort order.
 pub fn staging_properties() -> Result<WriterProperties, StorageError> {
     Ok(base_properties(1)?
-        .set_max_row_group_row_count(Some(128 * 1024))
+        .set_max_row_group_row_count(Some(32 * 1024))
         .build())
 }
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::ingest::parser::TableParser;
 use crate::ingest::source::Row;
+use crate::ingest::units::UNIT_STUDENTS;
 
 /// Parses `text` (header first, `|`-separated) as an input table.
 fn input(table: StoredTable, text: &str) -> InputTable {
@@ -69,7 +70,7 @@ fn located(errors: &ErrorLog) -> Vec<String> {
 #[test]
 fn first_ingest_builds_lookups() {
     let mut errors = ErrorLog::new(10);
-    let refs = merge(BTreeMap::new(), base(), &mut errors).unwrap();
+    let refs = merge(BTreeMap::new(), base(), UNIT_STUDENTS, &mut errors).unwrap();
     assert!(errors.is_empty(), "{:?}", located(&errors));
     assert_eq!(
         refs.classes[&2000],
@@ -77,12 +78,14 @@ fn first_ingest_builds_lookups() {
             academic_year: 2024,
             region_id: 2,
             district_id: 20,
-            school_id: 200
+            school_id: 200,
+            unit: 0,
         }
     );
     assert!(refs.is_enrolled(1000, 7));
     assert!(!refs.is_enrolled(1000, 8));
     assert!(refs.subjects.contains(&5));
+    assert_eq!(refs.units.districts, vec![vec![10, 20]]);
     assert!(refs.changed.contains(&StoredTable::Regions));
     assert!(
         !refs.changed.contains(&StoredTable::Modo),
@@ -93,12 +96,12 @@ fn first_ingest_builds_lookups() {
 #[test]
 fn delta_upserts_by_key_and_detects_no_change() {
     let mut errors = ErrorLog::new(10);
-    let first = merge(BTreeMap::new(), base(), &mut errors).unwrap();
+    let first = merge(BTreeMap::new(), base(), UNIT_STUDENTS, &mut errors).unwrap();
     let delta = vec![input(
         StoredTable::Regions,
         "region_id|name_kk|name_ru\n2|B2|B2\n3|C|C",
     )];
-    let second = merge(first.tables.clone(), delta, &mut errors).unwrap();
+    let second = merge(first.tables.clone(), delta, UNIT_STUDENTS, &mut errors).unwrap();
     assert!(errors.is_empty(), "{:?}", located(&errors));
     let regions = &second.tables[&StoredTable::Regions];
     assert_eq!(i64s(regions, "region_id").unwrap(), [1, 2, 3]);
@@ -115,14 +118,14 @@ fn delta_upserts_by_key_and_detects_no_change() {
         StoredTable::Regions,
         "region_id|name_kk|name_ru\n3|C|C\n2|B2|B2",
     )];
-    let third = merge(second.tables.clone(), again, &mut errors).unwrap();
+    let third = merge(second.tables.clone(), again, UNIT_STUDENTS, &mut errors).unwrap();
     assert!(third.changed.is_empty());
 }
 
 #[test]
 fn duplicate_keys_dangling_references_and_moves_are_located() {
     let mut errors = ErrorLog::new(10);
-    let first = merge(BTreeMap::new(), base(), &mut errors).unwrap();
+    let first = merge(BTreeMap::new(), base(), UNIT_STUDENTS, &mut errors).unwrap();
     let delta = vec![
         input(
             StoredTable::Regions,
@@ -138,7 +141,7 @@ fn duplicate_keys_dangling_references_and_moves_are_located() {
             "student_id|class_id|active_from|active_to\n9|4000|2024-09-02|",
         ),
     ];
-    merge(first.tables, delta, &mut errors).unwrap();
+    merge(first.tables, delta, UNIT_STUDENTS, &mut errors).unwrap();
     assert_eq!(
         located(&errors),
         [
