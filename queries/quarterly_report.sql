@@ -1,13 +1,28 @@
--- Quarterly performance report (SPEC §5.2, Тоқсан бойынша үлгерім есебі).
--- For: national-report authors and governing bodies.
--- Answers: per school × parallel, the students and their statuses for one
--- quarter, with the quality and performance percentages, and roll-up rows per
--- district, region and the country (school_id / district_id / region_id NULL
--- on the roll-ups, `row_level` says which).
--- Parameters: $year (academic year by start year, e.g. 2024), $period
--- ('Q1'..'Q4'); $region_id, $district_id, $school_id narrow the report to a
--- unit (NULL: no narrowing).
-WITH rows AS (
+-- title: Quarterly performance report
+-- title_kk: Тоқсан бойынша үлгерім есебі
+-- title_ru: Отчёт об успеваемости за четверть
+-- answers: per school × parallel, the students at the end of a quarter and
+--   their statuses (excellent, good, satisfactory, low, exempt,
+--   ungraded) with the quality and performance percentages (SPEC §5.2), with
+--   roll-up rows per district, region and country
+-- for: national-report authors, regional administrations, district departments, schools
+-- params: year period unit
+--
+-- $period is a quarter, 'Q1'..'Q4' (the annual report is annual_report.sql,
+-- which also counts the annual marks; SPEC gives quarters no marks_count).
+-- `row_level` says what a row is (`school`, `district`, `region`,
+-- `country`); ids and names of the levels above the row are NULL. Every
+-- level also has an "all parallels" row with `parallel` NULL, sorted after
+-- its parallels: the seed's report lists parallels only, the total is what a
+-- report author pastes as "Барлығы".
+-- Roll-ups re-apply the parallel-1 rule (SPEC §4.4): parallel 1 counts in
+-- `students`, `exempt` and `ungraded` only, so the percentages of an "all
+-- parallels" row are over the students of the other parallels, and the
+-- class counts of a parallel-1 row stay NULL.
+-- A unit (--unit) narrows the rows to its schools and drops the roll-ups
+-- above the unit: a district's report has no region or country row, which
+-- would otherwise be the district again under a wrong name (SPEC §8).
+WITH report AS (
     SELECT r.*
     FROM report_by_school r
     WHERE r.academic_year = $year
@@ -24,7 +39,10 @@ rolled AS (
             WHEN grouping(school_id) = 1 THEN 'district'
             ELSE 'school'
         END AS row_level,
-        region_id, district_id, school_id, parallel,
+        region_id,
+        district_id,
+        school_id,
+        parallel,
         sum(students) AS students,
         sum(excellent) AS excellent,
         sum(good) AS good,
@@ -32,25 +50,47 @@ rolled AS (
         sum(low) AS low,
         sum(exempt) AS exempt,
         sum(ungraded) AS ungraded,
-        -- Parallel 1 is counted only in `students` (SPEC §4.4): the
-        -- percentages of a roll-up are over the other parallels.
+        -- The denominator of the percentages: parallel 1 is left out.
         sum(CASE WHEN parallel <> 1 THEN students ELSE 0 END) AS graded_students
-    FROM rows
-    GROUP BY ROLLUP (region_id, district_id, school_id), parallel
+    FROM report
+    GROUP BY ROLLUP (region_id, district_id, school_id), ROLLUP (parallel)
 )
 SELECT
-    row_level,
-    rolled.region_id, rg.name_kk AS region_kk, rg.name_ru AS region_ru,
-    rolled.district_id, d.name_kk AS district_kk, d.name_ru AS district_ru,
-    rolled.school_id, s.name_kk AS school_kk, s.name_ru AS school_ru,
-    parallel, students, excellent, good, satisfactory, low, exempt, ungraded,
-    CASE WHEN graded_students > 0
-        THEN 100.0 * (excellent + good) / graded_students END AS quality_pct,
-    CASE WHEN graded_students > 0
-        THEN 100.0 * (excellent + good + satisfactory) / graded_students END AS performance_pct
+    rolled.row_level,
+    rolled.region_id,
+    rg.name_kk AS region_kk,
+    rg.name_ru AS region_ru,
+    rolled.district_id,
+    d.name_kk AS district_kk,
+    d.name_ru AS district_ru,
+    rolled.school_id,
+    s.name_kk AS school_kk,
+    s.name_ru AS school_ru,
+    rolled.parallel,
+    rolled.students,
+    rolled.excellent,
+    rolled.good,
+    rolled.satisfactory,
+    rolled.low,
+    rolled.exempt,
+    rolled.ungraded,
+    CASE WHEN rolled.graded_students > 0
+        THEN 100.0 * (rolled.excellent + rolled.good) / rolled.graded_students
+    END AS quality_pct,
+    CASE WHEN rolled.graded_students > 0
+        THEN 100.0 * (rolled.excellent + rolled.good + rolled.satisfactory)
+            / rolled.graded_students
+    END AS performance_pct
 FROM rolled
 LEFT JOIN regions rg ON rg.region_id = rolled.region_id
 LEFT JOIN districts d ON d.district_id = rolled.district_id
 LEFT JOIN schools s ON s.school_id = rolled.school_id
-ORDER BY rolled.region_id NULLS LAST, rolled.district_id NULLS LAST,
-         rolled.school_id NULLS LAST, parallel
+WHERE rolled.row_level = 'school'
+   OR (rolled.row_level = 'district' AND $school_id IS NULL)
+   OR (rolled.row_level = 'region' AND $school_id IS NULL AND $district_id IS NULL)
+   OR (rolled.row_level = 'country'
+       AND $school_id IS NULL AND $district_id IS NULL AND $region_id IS NULL)
+ORDER BY rolled.region_id NULLS LAST,
+         rolled.district_id NULLS LAST,
+         rolled.school_id NULLS LAST,
+         rolled.parallel NULLS LAST

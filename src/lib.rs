@@ -3,9 +3,13 @@
 //!
 //! The domain rules live in `sapa-udfs`, the interchange format and the
 //! generator in `sapa-datasets`; this library stores and serves them. It knows
-//! nothing of the PostgreSQL wire: the `sapa` binary is a thin layer over it.
+//! nothing of the PostgreSQL wire except in `server`, the thin front end
+//! `sapa serve` runs; the `sapa` binary is a thin layer over it.
 
 pub mod engine;
 pub mod ingest;
+pub mod reports;
+pub mod sample;
+pub mod server;
 pub mod storage;
 pub mod views;

@@ -4,6 +4,8 @@ mod generate;
 mod ingest;
 mod output;
 mod query;
+mod report;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -31,11 +33,42 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Run one SQL query against a dataset and print the result.
     Query(query::QueryArgs),
+    /// Run a canned query of `queries/` as a table, CSV or a bilingual .xlsx workbook.
+    Report(report::ReportArgs),
+    /// Serve a dataset over the PostgreSQL protocol (psql, Metabase, Python).
+    Serve(serve::ServeArgs),
 }
 
 /// Where a dataset lives when `--data` is not given: `./data`.
 pub(crate) fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
+}
+
+/// The dataset a command works on: `--data` if given, else `./data` if it
+/// holds a dataset, else the built-in sample (made on first use).
+pub(crate) async fn resolve_data(data: Option<String>) -> Result<String, CliError> {
+    if let Some(data) = data {
+        return Ok(data);
+    }
+    let local = default_data_dir();
+    if local.join("_sapa").join("CURRENT").is_file() {
+        return Ok(local.display().to_string());
+    }
+    let started = std::time::Instant::now();
+    let (dir, made) = sapa::sample::ensure_sample().await?;
+    if made {
+        eprintln!(
+            "no --data and no ./data: made the built-in sample dataset in {} ({:.1}s)",
+            dir.display(),
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        eprintln!(
+            "no --data and no ./data: using the built-in sample dataset in {}",
+            dir.display()
+        );
+    }
+    Ok(dir.display().to_string())
 }
 
 /// Opens the current version of the dataset at `data` (a directory or an
@@ -57,5 +90,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Generate(args) => runtime.block_on(generate::run(args)),
         Command::Ingest(args) => runtime.block_on(ingest::run(args)),
         Command::Query(args) => runtime.block_on(query::run(args)),
+        Command::Report(args) => runtime.block_on(report::run(args)),
+        Command::Serve(args) => runtime.block_on(serve::run(args)),
     }
 }

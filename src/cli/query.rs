@@ -4,13 +4,13 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::CliError;
 use super::output::{OutputFormat, write_batches};
-use super::{CliError, default_data_dir};
 
 /// Arguments of `sapa query`.
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
-    /// The dataset to query: a directory (default: ./data).
+    /// The dataset to query (default: ./data, else the built-in sample).
     #[arg(long, env = "SAPA_DATA")]
     data: Option<String>,
     /// How to print the result.
@@ -21,9 +21,7 @@ pub(crate) struct QueryArgs {
 }
 
 pub(crate) async fn run(args: QueryArgs) -> Result<(), CliError> {
-    let data = args
-        .data
-        .unwrap_or_else(|| default_data_dir().display().to_string());
+    let data = super::resolve_data(args.data).await?;
     let ctx = super::open_dataset(&data).await?;
     let batches = ctx.sql(&args.sql).await?.collect().await?;
     let stdout = std::io::stdout();

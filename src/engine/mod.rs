@@ -28,6 +28,11 @@ use crate::storage::{DataLocation, Manifest, StorageError, manifest};
 
 pub use status::STUDENT_STATUS_SQL;
 
+/// The catalog every table and view lives in (PostgreSQL's database name).
+pub const CATALOG: &str = "sapa";
+/// The schema every table and view lives in.
+pub const SCHEMA: &str = "public";
+
 /// Default memory a session may use before operators spill to disk.
 pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 
@@ -125,7 +130,9 @@ impl Engine {
             self.location.store_url().as_ref(),
             Arc::clone(self.location.store()),
         );
-        let mut config = SessionConfig::new().with_information_schema(true);
+        let mut config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema(CATALOG, SCHEMA);
         if let Some(n) = self.options.target_partitions {
             config = config.with_target_partitions(n.max(1));
         }

@@ -1,0 +1,132 @@
+//! The handlers of one connection: its own session, its own startup
+//! handler, and the error handler that gives every error its SQLSTATE.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use datafusion_postgres::DfSessionService;
+use datafusion_postgres::hooks::QueryHook;
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::pgwire::api::cancel::DefaultCancelHandler;
+use datafusion_postgres::pgwire::api::{
+    ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers,
+};
+use datafusion_postgres::pgwire::error::PgWireError;
+use tokio::net::TcpStream;
+
+use super::copy::CopyHook;
+use super::hooks::ShowGuard;
+use super::rewrite::Rewrites;
+use super::session::SessionFactory;
+use super::sqlstate::classify;
+use super::startup::Startup;
+
+/// What every connection of a server shares.
+pub(crate) struct Shared {
+    pub(crate) sessions: SessionFactory,
+    pub(crate) connections: Arc<ConnectionManager>,
+    pub(crate) max_connections: usize,
+}
+
+/// The handlers of one connection (pgwire asks for them once per socket).
+pub(crate) struct ConnectionHandlers {
+    service: Arc<DfSessionService>,
+    startup: Arc<Startup>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl ConnectionHandlers {
+    /// Handlers for a new connection from `peer`.
+    pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr) -> ConnectionHandlers {
+        Self::build(shared, peer, None)
+    }
+
+    fn build(shared: Arc<Shared>, peer: SocketAddr, refuse_full: Option<usize>) -> Self {
+        let session = shared.sessions.session();
+        let service = Arc::new(DfSessionService::new_with_hooks(
+            Arc::clone(&session),
+            query_hooks(),
+        ));
+        ConnectionHandlers {
+            service,
+            startup: Arc::new(Startup {
+                peer,
+                session,
+                connections: Arc::clone(&shared.connections),
+                refuse_full,
+            }),
+            cancel: Arc::new(DefaultCancelHandler::new(Arc::clone(&shared.connections))),
+        }
+    }
+}
+
+/// Answers a connection over the limit with SQLSTATE 53300 during its
+/// startup, as PostgreSQL does, and closes it.
+pub(crate) async fn refuse_too_many(socket: TcpStream, shared: Arc<Shared>) {
+    let peer = socket
+        .peer_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let max = shared.max_connections;
+    let handlers = ConnectionHandlers::build(shared, peer, Some(max));
+    if let Err(err) =
+        datafusion_postgres::pgwire::tokio::process_socket(socket, None, handlers).await
+    {
+        log::info!("refused connection from {peer}: {err}");
+    }
+}
+
+/// The statement hooks, in order: ours first, then `datafusion-postgres`'s
+/// cursors, `SET`/`SHOW` and transactions.
+fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
+    vec![
+        Arc::new(ShowGuard),
+        Arc::new(Rewrites),
+        Arc::new(CopyHook),
+        Arc::new(CursorStatementHook),
+        Arc::new(SetShowHook),
+        Arc::new(TransactionStatementHook),
+    ]
+}
+
+impl PgWireServerHandlers for ConnectionHandlers {
+    fn simple_query_handler(
+        &self,
+    ) -> Arc<impl datafusion_postgres::pgwire::api::query::SimpleQueryHandler> {
+        Arc::clone(&self.service)
+    }
+
+    fn extended_query_handler(
+        &self,
+    ) -> Arc<impl datafusion_postgres::pgwire::api::query::ExtendedQueryHandler> {
+        Arc::clone(&self.service)
+    }
+
+    fn startup_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::auth::StartupHandler> {
+        Arc::clone(&self.startup)
+    }
+
+    fn error_handler(&self) -> Arc<impl ErrorHandler> {
+        Arc::new(SqlstateErrors)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::cancel::CancelHandler> {
+        Arc::clone(&self.cancel)
+    }
+}
+
+/// Every error a client receives passes here: DataFusion errors get their
+/// SQLSTATE (never `XX000` for a user mistake).
+struct SqlstateErrors;
+
+impl ErrorHandler for SqlstateErrors {
+    fn on_error<C>(&self, client: &C, error: &mut PgWireError)
+    where
+        C: ClientInfo,
+    {
+        let taken = std::mem::replace(error, PgWireError::InvalidStartupMessage);
+        *error = classify(taken);
+        log::debug!("error to {}: {error}", client.socket_addr());
+    }
+}

@@ -1,0 +1,124 @@
+//! Statement hooks that run before `datafusion-postgres`'s own.
+//!
+//! [`ShowGuard`]: `SHOW` answers as PostgreSQL does — the emulated server
+//! version, the session's time zone — and an unknown parameter is an error
+//! (SQLSTATE 42704) rather than an empty string.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::QueryHook;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::pgwire::api::ClientInfo;
+use datafusion_postgres::pgwire::api::Type;
+use datafusion_postgres::pgwire::api::results::{
+    DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response,
+};
+use datafusion_postgres::pgwire::error::PgWireResult;
+
+use super::pg_functions::setting;
+use super::sqlstate::{code, user_error};
+
+/// `SHOW` parameters `datafusion-postgres` answers itself.
+const PASSED_ON: &[&str] = &[
+    "transaction_isolation",
+    "catalogs",
+    "statement_timeout",
+    "bytea_output",
+    "datestyle",
+    "intervalstyle",
+    "extra_float_digits",
+    "application_name",
+    "search_path",
+];
+
+/// Answers `SHOW` of the parameters whose upstream answer is wrong or empty.
+#[derive(Debug)]
+pub(crate) struct ShowGuard;
+
+/// What `SHOW` answers: `None` to let the next hook answer.
+fn show(statement: &Statement, client: &dyn ClientInfo) -> Option<PgWireResult<Response>> {
+    let Statement::ShowVariable { variable } = statement else {
+        return None;
+    };
+    let words: Vec<String> = variable.iter().map(|v| v.value.to_lowercase()).collect();
+    let name = words.join(" ");
+    let answer = match name.as_str() {
+        "timezone" | "time zone" => {
+            let zone = client.metadata().get("timezone").cloned();
+            (
+                "TimeZone".to_string(),
+                zone.unwrap_or_else(|| "UTC".to_string()),
+            )
+        }
+        "transaction isolation level" => return None,
+        _ if PASSED_ON.contains(&name.as_str()) || client.metadata().contains_key(&name) => {
+            return None;
+        }
+        _ => match setting(&name) {
+            Some(value) => (name.clone(), value),
+            None => {
+                return Some(Err(user_error(
+                    code::UNDEFINED_OBJECT,
+                    format!("unrecognized configuration parameter \"{name}\""),
+                )));
+            }
+        },
+    };
+    Some(one_value(&answer.0, &answer.1).map(Response::Query))
+}
+
+/// A one-row, one-column text result.
+fn one_value(column: &str, value: &str) -> PgWireResult<QueryResponse> {
+    let fields = Arc::new(vec![FieldInfo::new(
+        column.to_string(),
+        None,
+        None,
+        Type::TEXT,
+        FieldFormat::Text,
+    )]);
+    let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
+    encoder.encode_field(&Some(value))?;
+    let row = encoder.take_row();
+    Ok(QueryResponse::new(
+        fields,
+        futures::stream::once(async move { Ok(row) }),
+    ))
+}
+
+#[async_trait]
+impl QueryHook for ShowGuard {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        show(statement, client)
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        _statement: &Statement,
+        _session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        // `SetShowHook` plans every SHOW as one text column; we only answer.
+        None
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &Statement,
+        _logical_plan: &LogicalPlan,
+        _params: &ParamValues,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        show(statement, client)
+    }
+}

@@ -1,0 +1,225 @@
+//! `information_schema` as PostgreSQL clients read it.
+//!
+//! DataFusion's own lacks what Metabase's field sync and SQLAlchemy's
+//! inspector select (`columns.udt_name`, `is_identity`, `table_constraints`,
+//! `key_column_usage`, …), so the server replaces it with tables built from
+//! the session's catalog when the session is prepared.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+
+use super::pg_types::pg_type;
+use crate::engine::{CATALOG, SCHEMA};
+
+/// The schema name.
+pub(crate) const INFORMATION_SCHEMA: &str = "information_schema";
+
+/// Text columns, all nullable.
+fn text_schema(names: &[&str]) -> Vec<Field> {
+    names
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, true))
+        .collect()
+}
+
+/// One table of text columns, filled row by row.
+struct TextTable {
+    fields: Vec<Field>,
+    columns: Vec<StringBuilder>,
+}
+
+impl TextTable {
+    fn new(names: &[&str]) -> TextTable {
+        TextTable {
+            fields: text_schema(names),
+            columns: names.iter().map(|_| StringBuilder::new()).collect(),
+        }
+    }
+
+    fn push(&mut self, row: &[Option<&str>]) {
+        for (builder, value) in self.columns.iter_mut().zip(row) {
+            builder.append_option(*value);
+        }
+    }
+
+    fn finish(mut self) -> Result<Arc<MemTable>> {
+        let schema = Arc::new(Schema::new(self.fields));
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
+        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    }
+}
+
+/// Turns DataFusion's `information_schema` off in `ctx` and registers ours,
+/// describing the tables and views of the `public` schema.
+pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .catalog
+        .information_schema = false;
+    let catalog = ctx
+        .catalog(CATALOG)
+        .ok_or_else(|| DataFusionError::Plan(format!("no catalog {CATALOG}")))?;
+    let public = catalog
+        .schema(SCHEMA)
+        .ok_or_else(|| DataFusionError::Plan(format!("no schema {SCHEMA}")))?;
+
+    let mut tables = TextTable::new(&[
+        "table_catalog",
+        "table_schema",
+        "table_name",
+        "table_type",
+        "is_insertable_into",
+        "is_typed",
+    ]);
+    let mut views = TextTable::new(&[
+        "table_catalog",
+        "table_schema",
+        "table_name",
+        "view_definition",
+        "check_option",
+        "is_updatable",
+    ]);
+    let column_names = [
+        "table_catalog",
+        "table_schema",
+        "table_name",
+        "column_name",
+        "column_default",
+        "is_nullable",
+        "data_type",
+        "udt_catalog",
+        "udt_schema",
+        "udt_name",
+        "is_identity",
+        "is_generated",
+        "is_updatable",
+    ];
+    let mut columns = TextTable::new(&column_names);
+    let mut positions = Int32Builder::new();
+
+    let mut names = public.table_names();
+    names.sort();
+    for name in &names {
+        let Some(table) = public.table(name).await? else {
+            continue;
+        };
+        let kind = match table.table_type() {
+            TableType::View => "VIEW",
+            _ => "BASE TABLE",
+        };
+        tables.push(&[
+            Some(CATALOG),
+            Some(SCHEMA),
+            Some(name),
+            Some(kind),
+            Some("NO"),
+            Some("NO"),
+        ]);
+        if kind == "VIEW" {
+            let definition = table.get_table_definition().map(str::to_string);
+            views.push(&[
+                Some(CATALOG),
+                Some(SCHEMA),
+                Some(name),
+                definition.as_deref(),
+                Some("NONE"),
+                Some("NO"),
+            ]);
+        }
+        for (i, field) in table.schema().fields().iter().enumerate() {
+            let ty = pg_type(field.data_type());
+            columns.push(&[
+                Some(CATALOG),
+                Some(SCHEMA),
+                Some(name),
+                Some(field.name()),
+                None,
+                Some(if field.is_nullable() { "YES" } else { "NO" }),
+                Some(ty.sql_name),
+                Some(CATALOG),
+                Some("pg_catalog"),
+                Some(ty.udt_name),
+                Some("NO"),
+                Some("NEVER"),
+                Some("NO"),
+            ]);
+            positions.append_value(i32::try_from(i + 1).unwrap_or(i32::MAX));
+        }
+    }
+    // ordinal_position is an integer: splice it in after column_name.
+    let columns = {
+        let mut fields = columns.fields.clone();
+        fields.insert(4, Field::new("ordinal_position", DataType::Int32, false));
+        let schema = Arc::new(Schema::new(fields));
+        let mut arrays: Vec<ArrayRef> = columns
+            .columns
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        arrays.insert(4, Arc::new(positions.finish()));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)
+    };
+
+    let mut schemata = TextTable::new(&["catalog_name", "schema_name", "schema_owner"]);
+    for schema in [SCHEMA, "pg_catalog", INFORMATION_SCHEMA] {
+        schemata.push(&[Some(CATALOG), Some(schema), Some("sapa")]);
+    }
+    // Sapa declares no keys: the constraint tables exist, empty, so the
+    // clients' joins over them plan and return nothing.
+    let table_constraints = TextTable::new(&[
+        "constraint_catalog",
+        "constraint_schema",
+        "constraint_name",
+        "table_catalog",
+        "table_schema",
+        "table_name",
+        "constraint_type",
+        "is_deferrable",
+        "initially_deferred",
+    ]);
+    let key_column_usage = {
+        let mut fields = text_schema(&[
+            "constraint_catalog",
+            "constraint_schema",
+            "constraint_name",
+            "table_catalog",
+            "table_schema",
+            "table_name",
+            "column_name",
+        ]);
+        fields.push(Field::new("ordinal_position", DataType::Int32, true));
+        fields.push(Field::new(
+            "position_in_unique_constraint",
+            DataType::Int32,
+            true,
+        ));
+        Arc::new(MemTable::try_new(
+            Arc::new(Schema::new(fields)),
+            vec![vec![]],
+        )?)
+    };
+
+    let schema = MemorySchemaProvider::new();
+    schema.register_table("tables".into(), tables.finish()?)?;
+    schema.register_table("views".into(), views.finish()?)?;
+    schema.register_table("columns".into(), columns)?;
+    schema.register_table("schemata".into(), schemata.finish()?)?;
+    schema.register_table("table_constraints".into(), table_constraints.finish()?)?;
+    schema.register_table("key_column_usage".into(), key_column_usage)?;
+    catalog.register_schema(INFORMATION_SCHEMA, Arc::new(schema))?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! The PostgreSQL wire front end (`sapa serve`, SPEC §12).
+//!
+//! A thin layer over the engine: every connection gets its own DataFusion
+//! session (so one client's `SET` never reaches another) cloned from one
+//! prepared base session that already holds the tables, the views of SPEC
+//! §11, Sapa's functions and the `pg_catalog` emulation clients expect. The
+//! protocol, `pg_catalog` and the query hooks come from `datafusion-postgres`;
+//! what it leaves open (who may log in, SQLSTATEs of user errors, unknown
+//! `SHOW`s, PostgreSQL functions Metabase and pgjdbc call) is closed here.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use sapa::engine::Engine;
+//! use sapa::server::{Server, ServerOptions};
+//! use sapa::storage::DataLocation;
+//!
+//! let engine = Engine::open(&DataLocation::local("data")?).await?;
+//! let server = Server::bind(engine, ServerOptions::default()).await?;
+//! println!("listening on {}", server.local_addr());
+//! server.run().await?;
+//! # Ok(()) }
+//! ```
+
+mod connection;
+mod copy;
+mod hooks;
+mod information_schema;
+mod pg_functions;
+mod pg_types;
+mod rewrite;
+mod session;
+mod sqlstate;
+mod startup;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use datafusion_postgres::pgwire::api::ConnectionManager;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::engine::{Engine, EngineError};
+
+pub use session::SessionFactory;
+pub use sqlstate::sqlstate_of;
+
+/// The default address: PostgreSQL's port plus one, on loopback.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
+
+/// The PostgreSQL version the server presents itself as (pgjdbc, Metabase
+/// and psql adapt their catalog queries to it).
+pub const PG_VERSION: &str = "16.6";
+
+/// What can stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Accepting connections failed.
+    #[error("accepting connections failed: {0}")]
+    Accept(std::io::Error),
+    /// Preparing the base session failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Where to listen (`127.0.0.1:5433` by default; port 0 picks a free one).
+    pub listen: String,
+    /// The most concurrent connections; the one over it is refused with
+    /// SQLSTATE 53300 (0 = no limit).
+    pub max_connections: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            listen: DEFAULT_LISTEN.to_string(),
+            max_connections: 100,
+        }
+    }
+}
+
+/// A bound server, ready to accept connections.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<connection::Shared>,
+    limiter: Option<Arc<Semaphore>>,
+}
+
+impl Server {
+    /// Prepares the base session over `engine` and binds the listening
+    /// socket (nothing is accepted until [`Server::run`]).
+    pub async fn bind(engine: Engine, options: ServerOptions) -> Result<Server, ServerError> {
+        let sessions = SessionFactory::new(&engine).await?;
+        let listener =
+            TcpListener::bind(&options.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: options.listen.clone(),
+                    source,
+                })?;
+        let shared = Arc::new(connection::Shared {
+            sessions,
+            connections: Arc::new(ConnectionManager::new()),
+            max_connections: options.max_connections,
+        });
+        let limiter = (options.max_connections > 0)
+            .then(|| Arc::new(Semaphore::new(options.max_connections)));
+        Ok(Server {
+            listener,
+            shared,
+            limiter,
+        })
+    }
+
+    /// The address the server listens on (with the real port when port 0
+    /// was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Accepts connections until the task is dropped; each connection runs
+    /// on its own task, and a failing connection closes only itself.
+    pub async fn run(self) -> Result<(), ServerError> {
+        loop {
+            let (socket, peer) = match self.listener.accept().await {
+                Ok(accepted) => accepted,
+                // Running out of file descriptors and the like are transient:
+                // say so and keep serving the connections already open.
+                Err(err) => {
+                    log::warn!("accept failed: {err}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = socket.set_nodelay(true);
+            let permit = match &self.limiter {
+                None => None,
+                Some(limiter) => match Arc::clone(limiter).try_acquire_owned() {
+                    Ok(permit) => Some(permit),
+                    Err(_) => {
+                        tokio::spawn(connection::refuse_too_many(
+                            socket,
+                            Arc::clone(&self.shared),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let handlers = connection::ConnectionHandlers::new(Arc::clone(&self.shared), peer);
+            tokio::spawn(async move {
+                if let Err(err) =
+                    datafusion_postgres::pgwire::tokio::process_socket(socket, None, handlers).await
+                {
+                    log::info!("connection from {peer} ended: {err}");
+                }
+                drop(permit);
+            });
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! PostgreSQL functions that clients call while connecting and syncing
+//! (psql's `\conninfo`, pgjdbc's `DatabaseMetaData`, Metabase's sync) and
+//! that neither DataFusion nor `datafusion-pg-catalog` provides: `version()`,
+//! `current_user`/`session_user` answering the logged-in user,
+//! `current_setting`, `pg_typeof`, `col_description`/`obj_description`, and
+//! PostgreSQL's `format`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int32Builder, Int64Builder, StringBuilder, StructArray,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{Field, Fields, Int64Type};
+use datafusion::common::{ScalarValue, exec_err, plan_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+use super::PG_VERSION;
+use super::pg_types::pg_type;
+
+/// `version()`: PostgreSQL's form, so version-sniffing clients parse it,
+/// naming Sapa.
+pub(crate) fn version_string() -> String {
+    format!(
+        "PostgreSQL {PG_VERSION} (Sapa {} on Apache DataFusion), 64-bit",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Registers the functions that are the same for every connection.
+pub(crate) fn register(ctx: &SessionContext) {
+    ctx.register_udf(Constant::udf("version", Some(version_string()), 0..=0));
+    // No comments are stored on tables or columns: NULL, as PostgreSQL
+    // answers for an object without one.
+    ctx.register_udf(Constant::udf("col_description", None, 2..=2));
+    ctx.register_udf(Constant::udf("obj_description", None, 1..=2));
+    ctx.register_udf(Constant::udf("shobj_description", None, 2..=2));
+    ctx.register_udf(ScalarUDF::new_from_impl(PgTypeof::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(CurrentSetting::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(ExpandArray::new()));
+    let mut registry = ctx.clone();
+    datafusion_pg_functions::string::register(&mut registry);
+}
+
+/// Registers the functions that answer the connection's user.
+pub(crate) fn register_for_user(ctx: &SessionContext, user: &str) {
+    for name in ["current_user", "session_user", "user", "current_role"] {
+        ctx.register_udf(Constant::udf(name, Some(user.to_string()), 0..=0));
+    }
+}
+
+/// The settings `current_setting` answers, as PostgreSQL spells them.
+pub(crate) fn setting(name: &str) -> Option<String> {
+    let value = match name.to_ascii_lowercase().as_str() {
+        "server_version" => PG_VERSION.to_string(),
+        "server_version_num" => "160006".to_string(),
+        "server_encoding" | "client_encoding" => "UTF8".to_string(),
+        "search_path" => "public".to_string(),
+        "timezone" => "UTC".to_string(),
+        "datestyle" => "ISO, MDY".to_string(),
+        "intervalstyle" => "postgres".to_string(),
+        "standard_conforming_strings" | "integer_datetimes" => "on".to_string(),
+        "default_transaction_read_only" | "transaction_read_only" => "on".to_string(),
+        "transaction_isolation" | "default_transaction_isolation" => "read committed".to_string(),
+        "max_identifier_length" => "63".to_string(),
+        "max_index_keys" => "32".to_string(),
+        "block_size" => "8192".to_string(),
+        "lc_collate" | "lc_ctype" => "C.UTF-8".to_string(),
+        "application_name" => String::new(),
+        "statement_timeout" => "0".to_string(),
+        _ => return None,
+    };
+    Some(value)
+}
+
+/// A function of fixed arity that answers one value whatever its arguments.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Constant {
+    name: &'static str,
+    value: Option<String>,
+    signature: Signature,
+}
+
+impl Constant {
+    fn udf(
+        name: &'static str,
+        value: Option<String>,
+        arity: std::ops::RangeInclusive<usize>,
+    ) -> ScalarUDF {
+        let signatures = arity
+            .map(|n| {
+                if n == 0 {
+                    TypeSignature::Nullary
+                } else {
+                    TypeSignature::Any(n)
+                }
+            })
+            .collect();
+        ScalarUDF::new_from_impl(Constant {
+            name,
+            value,
+            signature: Signature::one_of(signatures, Volatility::Stable),
+        })
+    }
+}
+
+impl ScalarUDFImpl for Constant {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(self.value.clone())))
+    }
+}
+
+/// `pg_typeof(any)`: the PostgreSQL name of the argument's type.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PgTypeof {
+    signature: Signature,
+}
+
+impl PgTypeof {
+    fn new() -> PgTypeof {
+        PgTypeof {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for PgTypeof {
+    fn name(&self) -> &str {
+        "pg_typeof"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(field) = args.arg_fields.first() else {
+            return plan_err!("pg_typeof takes one argument");
+        };
+        let name = pg_type(field.data_type()).sql_name;
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+            name.to_string(),
+        ))))
+    }
+}
+
+/// `current_setting(name [, missing_ok])`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CurrentSetting {
+    signature: Signature,
+}
+
+impl CurrentSetting {
+    fn new() -> CurrentSetting {
+        CurrentSetting {
+            signature: Signature::one_of(
+                vec![
+                    TypeSignature::Exact(vec![DataType::Utf8]),
+                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Boolean]),
+                ],
+                Volatility::Stable,
+            ),
+        }
+    }
+}
+
+impl ScalarUDFImpl for CurrentSetting {
+    fn name(&self) -> &str {
+        "current_setting"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let missing_ok = match args.args.get(1) {
+            Some(ColumnarValue::Scalar(ScalarValue::Boolean(b))) => b.unwrap_or(false),
+            Some(_) => return exec_err!("current_setting: missing_ok must be a constant"),
+            None => false,
+        };
+        let lookup = |name: &str| -> Result<Option<String>> {
+            match setting(name) {
+                Some(value) => Ok(Some(value)),
+                None if missing_ok => Ok(None),
+                None => exec_err!("unrecognized configuration parameter \"{name}\""),
+            }
+        };
+        match args.args.first() {
+            Some(ColumnarValue::Scalar(ScalarValue::Utf8(name))) => match name {
+                Some(name) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(lookup(name)?))),
+                None => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None))),
+            },
+            Some(ColumnarValue::Array(names)) => {
+                let names = names.as_string::<i32>();
+                let mut out = StringBuilder::with_capacity(names.len(), names.len() * 8);
+                for name in names.iter() {
+                    match name {
+                        Some(name) => out.append_option(lookup(name)?),
+                        None => out.append_null(),
+                    }
+                }
+                Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
+            }
+            _ => exec_err!("current_setting takes a setting name"),
+        }
+    }
+}
+
+/// `information_schema._pg_expandarray(array)`, as pgjdbc's
+/// `getPrimaryKeys` calls it (`(… ).x`, `(… ).n`). PostgreSQL's is
+/// set-returning; this one answers the first element and its position, one
+/// row in, one row out — which is exact for the one-column keys a catalog
+/// can hold here (Sapa's `pg_index` is empty: it declares no indexes).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ExpandArray {
+    signature: Signature,
+}
+
+impl ExpandArray {
+    fn new() -> ExpandArray {
+        ExpandArray {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+
+    fn fields() -> Fields {
+        Fields::from(vec![
+            Field::new("x", DataType::Int64, true),
+            Field::new("n", DataType::Int32, true),
+        ])
+    }
+}
+
+impl ScalarUDFImpl for ExpandArray {
+    fn name(&self) -> &str {
+        "_pg_expandarray"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(Self::fields()))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(arg) = args.args.first() else {
+            return plan_err!("_pg_expandarray takes one array");
+        };
+        let input = arg.to_array(args.number_rows)?;
+        let mut xs = Int64Builder::with_capacity(input.len());
+        let mut ns = Int32Builder::with_capacity(input.len());
+        let list = input.as_list_opt::<i32>();
+        for row in 0..input.len() {
+            let first = match list {
+                Some(list) if list.is_valid(row) && list.value_length(row) > 0 => {
+                    let value = cast(&list.value(row).slice(0, 1), &DataType::Int64)?;
+                    let value = value.as_primitive::<Int64Type>();
+                    value.is_valid(0).then(|| value.value(0))
+                }
+                _ => None,
+            };
+            xs.append_option(first);
+            ns.append_option(first.map(|_| 1));
+        }
+        let array = StructArray::try_new(
+            Self::fields(),
+            vec![Arc::new(xs.finish()) as ArrayRef, Arc::new(ns.finish())],
+            None,
+        )?;
+        Ok(ColumnarValue::Array(Arc::new(array)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_answer_as_postgres_and_unknown_ones_are_none() {
+        assert_eq!(setting("server_version").as_deref(), Some(PG_VERSION));
+        assert_eq!(setting("TimeZone").as_deref(), Some("UTC"));
+        assert_eq!(setting("search_path").as_deref(), Some("public"));
+        assert_eq!(setting("no_such_thing"), None);
+    }
+
+    #[test]
+    fn version_names_postgres_and_sapa() {
+        let v = version_string();
+        assert!(v.starts_with("PostgreSQL 16.6 "), "{v}");
+        assert!(v.contains("Sapa"), "{v}");
+    }
+}

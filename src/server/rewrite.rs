@@ -1,0 +1,196 @@
+//! Statement rewrites for what clients send that DataFusion cannot plan as
+//! written, applied before planning on both protocols:
+//!
+//! - `col_description(…)` / `obj_description(…)`: Sapa stores no comments,
+//!   so these are `NULL` whatever their arguments — and Metabase's argument,
+//!   `CAST(format('%I.%I', schema, table) AS regclass)`, is a name-to-oid
+//!   lookup DataFusion cannot cast. The call becomes `CAST(NULL AS TEXT)`.
+//! - `SELECT current_user, session_user`: the upstream parser turns both
+//!   into `session_user()`, two columns of one name; they get the names
+//!   PostgreSQL gives them.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArguments, Ident, SelectItem, SetExpr, Statement, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion_postgres::QueryHook;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::pgwire::api::ClientInfo;
+use datafusion_postgres::pgwire::api::portal::Format;
+use datafusion_postgres::pgwire::api::results::Response;
+use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::types::format::FormatOptions;
+
+/// The rewrite hook.
+#[derive(Debug)]
+pub(crate) struct Rewrites;
+
+fn null_text() -> Option<Expr> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql("CAST(NULL AS TEXT)")
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
+fn function_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Function(f) => f.name.0.last().map(|p| p.to_string().to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// `ARRAY(subquery)` (psql's `\\d+`) as the aggregate DataFusion plans:
+/// `(SELECT array_agg(v) FROM (subquery) AS a(v))`.
+fn array_of_subquery(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = expr else {
+        return None;
+    };
+    if function_name(expr).as_deref() != Some("array") {
+        return None;
+    }
+    let FunctionArguments::Subquery(query) = &f.args else {
+        return None;
+    };
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!(
+            "(SELECT array_agg(sapa_array.v) FROM ({query}) AS sapa_array(v))"
+        ))
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
+/// The statement rewritten, or `None` when nothing applies.
+pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
+    let mut rewritten = statement.clone();
+    let mut changed = false;
+    let null = null_text()?;
+    let _ = visit_expressions_mut(&mut rewritten, |expr| {
+        if matches!(
+            function_name(expr).as_deref(),
+            Some("col_description" | "obj_description")
+        ) {
+            *expr = null.clone();
+            changed = true;
+        } else if let Some(aggregated) = array_of_subquery(expr) {
+            *expr = aggregated;
+            changed = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if let Statement::Query(query) = &mut rewritten
+        && let SetExpr::Select(select) = query.body.as_mut()
+    {
+        let unnamed_users = select
+            .projection
+            .iter()
+            .filter(|item| {
+                matches!(item, SelectItem::UnnamedExpr(e)
+                    if function_name(e).as_deref() == Some("session_user"))
+            })
+            .count();
+        if unnamed_users > 1 {
+            let mut names = ["current_user", "session_user"].into_iter();
+            for item in select.projection.iter_mut() {
+                if let SelectItem::UnnamedExpr(e) = item
+                    && function_name(e).as_deref() == Some("session_user")
+                {
+                    let alias = names.next().unwrap_or("session_user");
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias: Ident::new(alias),
+                    };
+                }
+            }
+            changed = true;
+        }
+    }
+    changed.then_some(rewritten)
+}
+
+async fn plan(ctx: &SessionContext, statement: Statement) -> PgWireResult<LogicalPlan> {
+    ctx.state()
+        .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+        .await
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))
+}
+
+#[async_trait]
+impl QueryHook for Rewrites {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        let rewritten = rewrite(statement)?;
+        let result = async {
+            let plan = plan(session_context, rewritten).await?;
+            let df = session_context
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+            let response = encode_dataframe(df, &Format::UnifiedText, Some(options)).await?;
+            Ok(Response::Query(response))
+        };
+        Some(result.await)
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        let rewritten = rewrite(statement)?;
+        Some(plan(session_context, rewritten).await)
+    }
+
+    async fn handle_extended_query(
+        &self,
+        _statement: &Statement,
+        _logical_plan: &LogicalPlan,
+        _params: &ParamValues,
+        _session_context: &SessionContext,
+        _client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        // The plan made at parse time is the rewritten one; it runs as is.
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(sql: &str) -> Statement {
+        Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn descriptions_become_null_and_user_functions_get_their_names() {
+        let s = rewrite(&parse(
+            "SELECT col_description(CAST(CAST('a' AS REGCLASS) AS OID), 1) AS c FROM t",
+        ))
+        .unwrap();
+        assert_eq!(s.to_string(), "SELECT CAST(NULL AS TEXT) AS c FROM t");
+        let s = rewrite(&parse("SELECT session_user(), session_user()")).unwrap();
+        assert_eq!(
+            s.to_string(),
+            "SELECT session_user() AS current_user, session_user() AS session_user"
+        );
+        assert!(rewrite(&parse("SELECT 1")).is_none());
+    }
+}

@@ -1,0 +1,219 @@
+//! Errors as PostgreSQL reports them: the one place where a DataFusion
+//! error gets its SQLSTATE, so clients see `42P01` for a missing table and
+//! not `XX000`.
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::common::SchemaError;
+use datafusion::error::DataFusionError;
+use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError};
+
+/// SQLSTATE classes used by the server.
+pub(crate) mod code {
+    pub(crate) const SYNTAX_ERROR: &str = "42601";
+    pub(crate) const UNDEFINED_TABLE: &str = "42P01";
+    pub(crate) const UNDEFINED_COLUMN: &str = "42703";
+    pub(crate) const UNDEFINED_FUNCTION: &str = "42883";
+    pub(crate) const UNDEFINED_OBJECT: &str = "42704";
+    pub(crate) const AMBIGUOUS_COLUMN: &str = "42702";
+    pub(crate) const DUPLICATE_OBJECT: &str = "42710";
+    pub(crate) const DATATYPE_MISMATCH: &str = "42804";
+    pub(crate) const INVALID_TEXT_REPRESENTATION: &str = "22P02";
+    pub(crate) const DIVISION_BY_ZERO: &str = "22012";
+    pub(crate) const NUMERIC_OUT_OF_RANGE: &str = "22003";
+    pub(crate) const DATA_EXCEPTION: &str = "22000";
+    pub(crate) const FEATURE_NOT_SUPPORTED: &str = "0A000";
+    pub(crate) const OUT_OF_MEMORY: &str = "53200";
+    pub(crate) const TOO_MANY_CONNECTIONS: &str = "53300";
+    pub(crate) const INSUFFICIENT_PRIVILEGE: &str = "42501";
+    pub(crate) const INVALID_AUTHORIZATION: &str = "28000";
+    pub(crate) const INTERNAL: &str = "XX000";
+}
+
+/// The SQLSTATE of a DataFusion error.
+pub fn sqlstate_of(err: &DataFusionError) -> &'static str {
+    match err {
+        DataFusionError::Context(_, inner) => sqlstate_of(inner),
+        DataFusionError::Shared(inner) => sqlstate_of(inner),
+        DataFusionError::Diagnostic(_, inner) => sqlstate_of(inner),
+        DataFusionError::Collection(errs) => errs.first().map_or(code::INTERNAL, sqlstate_of),
+        DataFusionError::SQL(..) => code::SYNTAX_ERROR,
+        DataFusionError::SchemaError(schema, _) => match schema.as_ref() {
+            SchemaError::FieldNotFound { .. } => code::UNDEFINED_COLUMN,
+            SchemaError::AmbiguousReference { .. } => code::AMBIGUOUS_COLUMN,
+            SchemaError::DuplicateQualifiedField { .. }
+            | SchemaError::DuplicateUnqualifiedField { .. } => code::DUPLICATE_OBJECT,
+        },
+        DataFusionError::ArrowError(arrow, _) => arrow_sqlstate(arrow),
+        DataFusionError::ResourcesExhausted(_) => code::OUT_OF_MEMORY,
+        DataFusionError::NotImplemented(_) => code::FEATURE_NOT_SUPPORTED,
+        DataFusionError::Plan(msg) => plan_sqlstate(msg),
+        DataFusionError::Execution(msg) => execution_sqlstate(msg),
+        DataFusionError::External(inner) => external_sqlstate(inner.as_ref()),
+        DataFusionError::ExecutionJoin(_)
+        | DataFusionError::Internal(_)
+        | DataFusionError::IoError(_)
+        | DataFusionError::ParquetError(_)
+        | DataFusionError::ObjectStore(_)
+        | DataFusionError::Configuration(_)
+        | DataFusionError::Substrait(_) => code::INTERNAL,
+        #[allow(unreachable_patterns)]
+        _ => code::INTERNAL,
+    }
+}
+
+fn arrow_sqlstate(err: &ArrowError) -> &'static str {
+    match err {
+        ArrowError::DivideByZero => code::DIVISION_BY_ZERO,
+        ArrowError::CastError(_) | ArrowError::ParseError(_) => code::INVALID_TEXT_REPRESENTATION,
+        ArrowError::ArithmeticOverflow(_) => code::NUMERIC_OUT_OF_RANGE,
+        ArrowError::ExternalError(inner) => external_sqlstate(inner.as_ref()),
+        _ => code::INTERNAL,
+    }
+}
+
+/// Planning errors are one variant with many causes; DataFusion's messages
+/// are stable enough to tell them apart.
+fn plan_sqlstate(msg: &str) -> &'static str {
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("table '") && lower.contains("not found")
+        || lower.contains("table not found")
+        || lower.contains("no table named")
+    {
+        code::UNDEFINED_TABLE
+    } else if lower.contains("invalid function")
+        || lower.contains("function") && lower.contains("not found")
+        || lower.contains("no function matches")
+    {
+        code::UNDEFINED_FUNCTION
+    } else if lower.contains("no field named")
+        || lower.contains("column") && lower.contains("not found")
+    {
+        code::UNDEFINED_COLUMN
+    } else if lower.contains("failed to coerce")
+        || lower.contains("cannot infer common")
+        || lower.contains("does not support")
+        || lower.contains("cannot be cast")
+    {
+        code::DATATYPE_MISMATCH
+    } else if lower.contains("unsupported") || lower.contains("not supported") {
+        code::FEATURE_NOT_SUPPORTED
+    } else {
+        code::SYNTAX_ERROR
+    }
+}
+
+fn execution_sqlstate(msg: &str) -> &'static str {
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("divide by zero") || lower.contains("division by zero") {
+        code::DIVISION_BY_ZERO
+    } else if lower.contains("cannot cast")
+        || lower.contains("cast error")
+        || lower.contains("invalid input syntax")
+        || lower.contains("can't parse")
+        || lower.contains("unknown mark code")
+    {
+        code::INVALID_TEXT_REPRESENTATION
+    } else if lower.contains("unrecognized configuration parameter") {
+        code::UNDEFINED_OBJECT
+    } else {
+        code::DATA_EXCEPTION
+    }
+}
+
+fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &'static str {
+    if let Some(df) = err.downcast_ref::<DataFusionError>() {
+        return sqlstate_of(df);
+    }
+    if err
+        .downcast_ref::<datafusion::sql::sqlparser::parser::ParserError>()
+        .is_some()
+    {
+        return code::SYNTAX_ERROR;
+    }
+    if let Some(arrow) = err.downcast_ref::<ArrowError>() {
+        return arrow_sqlstate(arrow);
+    }
+    // A mark code no rule knows (`mark_class('7')`) is bad input text.
+    if err.downcast_ref::<sapa_udfs::mark::UnknownMark>().is_some() {
+        return code::INVALID_TEXT_REPRESENTATION;
+    }
+    code::INTERNAL
+}
+
+/// A PostgreSQL `ERROR` with `code` and `message`.
+pub(crate) fn user_error(code: &str, message: impl Into<String>) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".to_string(),
+        code.to_string(),
+        message.into(),
+    )))
+}
+
+/// A `FATAL` error that ends the connection (login failures).
+pub(crate) fn fatal_error(code: &str, message: impl Into<String>) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".to_string(),
+        code.to_string(),
+        message.into(),
+    )))
+}
+
+/// Gives an error coming out of `datafusion-postgres` its SQLSTATE: a
+/// DataFusion error inside an `ApiError` is classified by
+/// [`sqlstate_of`]; errors that already carry a code keep it.
+pub(crate) fn classify(err: PgWireError) -> PgWireError {
+    match err {
+        PgWireError::ApiError(inner) => {
+            let code = match inner.downcast_ref::<DataFusionError>() {
+                Some(df) => sqlstate_of(df),
+                None => external_sqlstate(inner.as_ref()),
+            };
+            user_error(code, message_of(inner.as_ref()))
+        }
+        other => other,
+    }
+}
+
+/// The message a person reads: DataFusion's text without its variant
+/// prefixes ("Error during planning: ").
+fn message_of(err: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    let text = match err.downcast_ref::<DataFusionError>() {
+        Some(df) => df.message().to_string(),
+        None => err.to_string(),
+    };
+    text.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    async fn state_of(sql: &str) -> &'static str {
+        let ctx = SessionContext::new();
+        sapa_udfs::register_all(&ctx);
+        let result = match ctx.sql(sql).await {
+            Ok(df) => df.collect().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => "ok",
+            Err(e) => sqlstate_of(&e),
+        }
+    }
+
+    #[tokio::test]
+    async fn user_mistakes_get_their_postgres_sqlstate() {
+        assert_eq!(state_of("SELEC 1").await, "42601");
+        assert_eq!(state_of("SELECT * FROM no_such_table").await, "42P01");
+        assert_eq!(
+            state_of("SELECT no_such_column FROM (SELECT 1 AS a)").await,
+            "42703"
+        );
+        assert_eq!(state_of("SELECT no_such_function(1)").await, "42883");
+        assert_eq!(state_of("SELECT 1 / 0").await, "22012");
+        assert_eq!(state_of("SELECT CAST('abc' AS INT)").await, "22P02");
+        assert_eq!(state_of("SELECT mark_class('7')").await, "22P02");
+        assert_eq!(state_of("SELECT 1").await, "ok");
+    }
+}

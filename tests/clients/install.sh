@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the real PostgreSQL clients the server tests drive: psql, a JDK
+# with pgjdbc (Debian's libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy
+# and pandas in a virtualenv at target/clients-venv. Idempotent: what is
+# already there is left alone. Part of the README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+need_apt=()
+command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client)
+command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
+[ -f /usr/share/java/postgresql.jar ] || need_apt+=(libpostgresql-jdbc-java)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing ${need_apt[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+venv=target/clients-venv
+if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas' >/dev/null 2>&1; then
+  echo "installing psycopg, SQLAlchemy and pandas into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    'psycopg[binary]>=3.2,<3.3' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3'
+fi
+echo "clients ready: $(psql --version), $(javac -version 2>&1), $("$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas; print("psycopg", psycopg.__version__, "SQLAlchemy", sqlalchemy.__version__, "pandas", pandas.__version__)')"

@@ -1,0 +1,63 @@
+"""Python clients against a Sapa server: psycopg 3 (server-side parameter
+binding, prepare=True), SQLAlchemy's
+inspector and pandas.read_sql. Prints one JSON object for
+tests/server/python.rs to check. Usage: python python_clients.py HOST PORT
+"""
+import faulthandler
+import json
+
+faulthandler.enable()
+import sys
+
+import pandas as pd
+import psycopg
+import sqlalchemy
+
+host, port = sys.argv[1], int(sys.argv[2])
+found = {}
+
+with psycopg.connect(host=host, port=port, user="sapa", dbname="sapa", sslmode="disable") as conn:
+    conn.autocommit = True
+    # Server-side binding: the parameters travel separately from the SQL.
+    cur = conn.execute(
+        "SELECT count(*) FROM schools WHERE district_id = %s",
+        (int(conn.execute("SELECT min(district_id) FROM districts").fetchone()[0]),),
+    )
+    found["schools_in_first_district"] = cur.fetchone()[0]
+    runs = []
+    for _ in range(3):
+        row = conn.execute(
+            "SELECT count(*), sum(students) FROM report_by_school WHERE academic_year = %s AND period = %s",
+            (2024, "Q1"),
+            prepare=True,
+        ).fetchone()
+        runs.append([int(row[0]), int(row[1])])
+    found["prepared_runs"] = runs
+    row = conn.execute("SELECT current_user, version()").fetchone()
+    found["current_user"] = row[0]
+    found["version"] = row[1]
+    try:
+        conn.execute("SELECT * FROM no_such_table")
+        found["error"] = None
+    except psycopg.Error as e:
+        found["error"] = e.sqlstate
+
+engine = sqlalchemy.create_engine(f"postgresql+psycopg://sapa@{host}:{port}/sapa?sslmode=disable")
+inspector = sqlalchemy.inspect(engine)
+found["sqlalchemy_tables"] = sorted(inspector.get_table_names())
+found["sqlalchemy_views"] = sorted(inspector.get_view_names())
+found["sqlalchemy_columns_schools"] = [
+    [c["name"], str(c["type"])] for c in inspector.get_columns("schools")
+]
+with engine.connect() as conn:
+    frame = pd.read_sql(
+        sqlalchemy.text(
+            "SELECT region_id, name_kk, name_ru FROM regions ORDER BY region_id"
+        ),
+        conn,
+    )
+found["pandas_shape"] = list(frame.shape)
+found["pandas_columns"] = list(frame.columns)
+found["pandas_first_region"] = int(frame["region_id"].iloc[0])
+
+print(json.dumps(found, ensure_ascii=False))

@@ -1,0 +1,242 @@
+//! `sapa serve` over a real socket with real clients: tokio-postgres
+//! (simple and extended protocol), psql, and raw bytes.
+
+// Test helpers outside #[test] functions fail the test by panicking.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "server/jdbc.rs"]
+mod jdbc;
+#[path = "server/psql.rs"]
+mod psql;
+#[path = "server/python.rs"]
+mod python;
+#[path = "server/support.rs"]
+mod support;
+
+use support::{connect, connect_as, engine_rows, sqlstate, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn simple_queries_answer_what_the_engine_answers() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let sql = "SELECT status, count(*) AS n FROM student_status \
+               WHERE academic_year = 2024 AND period = 'Q1' GROUP BY status ORDER BY status";
+    let expected = engine_rows(sql).await;
+    assert!(!expected.is_empty());
+    let rows = client.simple_query(sql).await.unwrap();
+    let got: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(
+                (0..r.len())
+                    .map(|i| r.get(i).unwrap_or("NULL").to_string())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn prepared_statements_bind_parameters_and_return_binary_values() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let district: i64 = engine_rows("SELECT min(district_id) FROM districts").await[0][0]
+        .parse()
+        .unwrap();
+    let expected: i64 = engine_rows(&format!(
+        "SELECT count(*) FROM schools WHERE district_id = {district}"
+    ))
+    .await[0][0]
+        .parse()
+        .unwrap();
+    let stmt = client
+        .prepare("SELECT count(*) AS n FROM schools WHERE district_id = $1")
+        .await
+        .unwrap();
+    // The same prepared statement, executed more than once (pgjdbc's
+    // prepare threshold path).
+    for _ in 0..3 {
+        let row = client.query_one(&stmt, &[&district]).await.unwrap();
+        assert_eq!(row.get::<_, i64>("n"), expected);
+    }
+    let row = client
+        .query_one(
+            "SELECT name_kk, name_ru, district_id FROM districts WHERE district_id = $1",
+            &[&district],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>("district_id"), district);
+    let name_kk: String = row.get("name_kk");
+    assert!(!name_kk.is_empty());
+    // Floats and dates come back typed.
+    let row = client
+        .query_one(
+            "SELECT knowledge_quality, quality_band FROM indicators \
+             WHERE level = 'country' AND academic_year = $1 AND period = $2",
+            &[&2024i32, &"YEAR"],
+        )
+        .await
+        .unwrap();
+    let q: Option<f64> = row.get(0);
+    let expected_q: f64 = engine_rows(
+        "SELECT knowledge_quality FROM indicators \
+         WHERE level = 'country' AND academic_year = 2024 AND period = 'YEAR'",
+    )
+    .await[0][0]
+        .parse()
+        .unwrap();
+    assert!((q.unwrap() - expected_q).abs() < 1e-9);
+    let row = client
+        .query_one(
+            "SELECT end_date FROM calendar WHERE academic_year = 2024 AND period = 'Q1'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let _: chrono::NaiveDate = row.get(0);
+}
+
+#[tokio::test]
+async fn session_functions_answer_the_logged_in_user_and_sapa() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let row = client
+        .query_one("SELECT current_user, session_user", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "sapa");
+    assert_eq!(row.get::<_, String>(1), "sapa");
+    let version: String = client
+        .query_one("SELECT version()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(version.starts_with("PostgreSQL 16.6"), "{version}");
+    assert!(version.contains("Sapa"), "{version}");
+    let show = |sql: &'static str| {
+        let client = &client;
+        async move {
+            let messages = client.simple_query(sql).await.unwrap();
+            messages
+                .iter()
+                .find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => {
+                        Some(r.get(0).unwrap().to_string())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{sql}: no row in {messages:?}"))
+        }
+    };
+    assert_eq!(show("SHOW timezone").await, "UTC");
+    assert_eq!(show("SHOW server_version").await, "16.6");
+    assert_eq!(
+        show("SELECT current_setting('server_version_num')").await,
+        "160006"
+    );
+    assert_eq!(show("SELECT pg_typeof(1::bigint)").await, "bigint");
+    let err = client
+        .simple_query("SHOW no_such_parameter")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42704");
+}
+
+#[tokio::test]
+async fn user_mistakes_get_their_sqlstate_and_the_connection_goes_on() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let cases = [
+        ("SELECT * FROM no_such_table", "42P01"),
+        ("SELECT no_such_column FROM schools", "42703"),
+        ("SELEC 1", "42601"),
+        ("SELECT no_such_function(1)", "42883"),
+        ("SELECT mark_class('7')", "22P02"),
+        ("SELECT CAST('abc' AS INT)", "22P02"),
+        ("SELECT 1 / 0", "22012"),
+    ];
+    for (sql, code) in cases {
+        let simple = client.simple_query(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&simple), code, "simple: {sql}: {simple:?}");
+        let extended = client.query(sql, &[]).await.unwrap_err();
+        assert_eq!(sqlstate(&extended), code, "extended: {sql}: {extended:?}");
+        // The message is a person's, not a Rust debug dump.
+        let message = simple.as_db_error().unwrap().message().to_string();
+        assert!(!message.contains("DataFusionError"), "{message}");
+    }
+    let row = client.query_one("SELECT 41 + 1", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i64>(0), 42);
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_refused_without_a_users_file() {
+    let addr = start().await;
+    let err = connect_as(addr, "postgres").await.err().expect("refused");
+    assert_eq!(sqlstate(&err), "28000");
+    let message = err
+        .as_db_error()
+        .expect("a server error")
+        .message()
+        .to_string();
+    assert!(message.contains("\"postgres\""), "{message}");
+}
+
+#[tokio::test]
+async fn malformed_bytes_close_only_that_connection() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let mut raw = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // A startup packet whose length runs past what is sent, then garbage.
+    raw.write_all(&[0, 0, 0, 8, 0xde, 0xad, 0xbe, 0xef, 0xff, 0xff])
+        .await
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), raw.read(&mut buf)).await;
+    match read {
+        Ok(Ok(_)) | Ok(Err(_)) => {}
+        Err(_) => panic!("the server kept a garbage connection open"),
+    }
+    let row = client
+        .query_one("SELECT count(*) FROM regions", &[])
+        .await
+        .unwrap();
+    assert!(row.get::<_, i64>(0) > 0);
+    // New connections are still served.
+    let other = connect(addr).await;
+    other.simple_query("SELECT 1").await.unwrap();
+}
+
+#[tokio::test]
+async fn the_connection_over_the_limit_is_refused_with_53300() {
+    let addr = support::start_with(sapa::server::ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        max_connections: 2,
+    })
+    .await;
+    let a = connect(addr).await;
+    let b = connect(addr).await;
+    let err = connect_as(addr, "sapa").await.err().expect("refused");
+    assert_eq!(sqlstate(&err), "53300");
+    drop(a);
+    // A freed slot is usable again once the server notices the close.
+    let mut last = None;
+    for _ in 0..50 {
+        match connect_as(addr, "sapa").await {
+            Ok(c) => {
+                c.simple_query("SELECT 1").await.unwrap();
+                last = None;
+                break;
+            }
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(last.is_none(), "{last:?}");
+    b.simple_query("SELECT 1").await.unwrap();
+}

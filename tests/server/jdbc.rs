@@ -1,0 +1,153 @@
+//! Real pgjdbc (Debian's libpostgresql-jdbc-java) replaying Metabase's
+//! connection, sync and questions: `tests/clients/MetabaseSync.java`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use super::support::{engine_rows, start};
+
+const PGJDBC: &str = "/usr/share/java/postgresql.jar";
+
+/// Compiles and runs the Java program; returns its `key=value` lines
+/// (repeated keys keep every value, in order).
+async fn run_metabase_sync(addr: std::net::SocketAddr) -> BTreeMap<String, Vec<String>> {
+    let classes = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/MetabaseSync.java");
+    let out_dir = classes.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        let javac = Command::new("javac")
+            .args(["-d", out_dir.to_str().unwrap(), "-cp", PGJDBC])
+            .arg(&source)
+            .output()
+            .expect("javac must be installed (tests/clients/install.sh installs it)");
+        assert!(
+            javac.status.success(),
+            "javac failed: {}",
+            String::from_utf8_lossy(&javac.stderr)
+        );
+        Command::new("java")
+            .args(["-cp", &format!("{PGJDBC}:{}", out_dir.display())])
+            .args([
+                "MetabaseSync",
+                &addr.ip().to_string(),
+                &addr.port().to_string(),
+            ])
+            .output()
+            .expect("java")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the Metabase replay failed:\n{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in stdout.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            found.entry(k.to_string()).or_default().push(v.to_string());
+        }
+    }
+    found
+}
+
+fn one<'a>(found: &'a BTreeMap<String, Vec<String>>, key: &str) -> &'a str {
+    found
+        .get(key)
+        .and_then(|v| v.first())
+        .unwrap_or_else(|| panic!("no {key} in {found:#?}"))
+}
+
+#[tokio::test]
+async fn pgjdbc_replays_metabase_connection_sync_and_questions() {
+    let addr = start().await;
+    let found = run_metabase_sync(addr).await;
+
+    assert!(
+        one(&found, "product").starts_with("PostgreSQL 16.6"),
+        "{found:?}"
+    );
+    // Metabase's describe-database lists the 11 tables and 2 views.
+    let listed = found.get("sync.6.row").cloned().unwrap_or_default();
+    for name in [
+        "marks",
+        "schools",
+        "student_status",
+        "indicators",
+        "report_by_school",
+    ] {
+        assert!(
+            listed.iter().any(|r| r.split('|').nth(1) == Some(name)),
+            "describe-database lacks {name}: {listed:?}"
+        );
+    }
+    assert!(
+        listed
+            .iter()
+            .any(|r| r.starts_with("public|indicators|VIEW")),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().any(|r| r.starts_with("public|marks|TABLE")),
+        "{listed:?}"
+    );
+    // Its describe-fields gives PostgreSQL type names from udt_name.
+    let fields = found.get("sync.7.row").cloned().unwrap_or_default();
+    assert!(
+        fields
+            .iter()
+            .any(|r| r.starts_with("school_id|int8|0|public|schools|")),
+        "{fields:?}"
+    );
+    assert!(
+        fields.iter().any(|r| r.starts_with("name_kk|text|")),
+        "{fields:?}"
+    );
+
+    assert_eq!(
+        one(&found, "schemas"),
+        "[information_schema, pg_catalog, public]"
+    );
+    let tables = one(&found, "tables");
+    for t in [
+        "regions",
+        "districts",
+        "schools",
+        "marks",
+        "marks_history",
+        "student_status",
+    ] {
+        assert!(tables.contains(t), "getTables lacks {t}: {tables}");
+    }
+    assert_eq!(one(&found, "views"), "[indicators, report_by_school]");
+    let columns = one(&found, "columns.schools");
+    assert!(
+        columns.starts_with("[school_id:int8, district_id:int8, name_kk:text"),
+        "{columns}"
+    );
+
+    // Seven runs of one prepared question, all equal to the engine's answer.
+    let expected = &engine_rows(
+        "SELECT count(*), sum(students), max(quality_pct) FROM report_by_school \
+         WHERE academic_year = 2024 AND period = 'Q1'",
+    )
+    .await[0];
+    let runs: Vec<&str> = one(&found, "prepared.runs").split(',').collect();
+    assert_eq!(runs.len(), 7);
+    for run in &runs {
+        let parts: Vec<&str> = run.split('/').collect();
+        assert_eq!(parts[0], expected[0], "{run}");
+        assert_eq!(parts[1], expected[1], "{run}");
+        let q: f64 = parts[2].parse().unwrap();
+        let e: f64 = expected[2].parse().unwrap();
+        assert!((q - e).abs() < 1e-9, "{run} vs {expected:?}");
+    }
+    let all =
+        &engine_rows("SELECT count(*) FROM student_status WHERE academic_year = 2024").await[0][0];
+    assert_eq!(one(&found, "fetch.rows"), all);
+    assert_eq!(one(&found, "maxrows.rows"), "3");
+    assert_eq!(one(&found, "error.sqlstate"), "42P01");
+    assert_eq!(one(&found, "after_error"), "1");
+}

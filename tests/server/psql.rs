@@ -1,0 +1,144 @@
+//! Real psql against the server: its meta-commands run the catalog queries
+//! psql really sends (`.ci/run` installs postgresql-client).
+
+use std::process::Command;
+
+use super::support::{engine_rows, start};
+
+/// Runs psql with `args` against `addr`; returns stdout, failing the test
+/// with psql's stderr when psql fails.
+async fn psql(addr: std::net::SocketAddr, args: Vec<String>) -> String {
+    let shown = args.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("psql")
+            .args(["-h", &addr.ip().to_string(), "-p", &addr.port().to_string()])
+            .args(["-U", "sapa", "-d", "sapa", "-X", "-v", "ON_ERROR_STOP=1"])
+            .args(&args)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .env_remove("PGPASSWORD")
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("psql must be installed (apt-get install postgresql-client; .ci/run does)");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "psql {shown:?} failed:\n{stderr}\n{stdout}"
+    );
+    assert!(
+        !stderr.contains("ERROR"),
+        "psql printed an error:\n{stderr}"
+    );
+    stdout
+}
+
+fn c(command: &str) -> Vec<String> {
+    vec!["-c".to_string(), command.to_string()]
+}
+
+#[tokio::test]
+async fn psql_meta_commands_list_the_sql_surface() {
+    let addr = start().await;
+    let list = psql(addr, c("\\l")).await;
+    assert!(list.contains("sapa"), "{list}");
+    let schemas = psql(addr, c("\\dn")).await;
+    assert!(schemas.contains("public"), "{schemas}");
+    let tables = psql(addr, c("\\dt")).await;
+    for table in [
+        "regions",
+        "districts",
+        "schools",
+        "subjects",
+        "calendar",
+        "classes",
+        "enrollments",
+        "marks",
+        "marks_history",
+        "modo",
+        "student_status",
+    ] {
+        assert!(
+            tables
+                .lines()
+                .any(|l| l.split('|').nth(1).map(str::trim) == Some(table)),
+            "\\dt lacks {table}:\n{tables}"
+        );
+    }
+    let views = psql(addr, c("\\dv")).await;
+    for view in ["report_by_school", "indicators"] {
+        assert!(views.contains(view), "\\dv lacks {view}:\n{views}");
+    }
+    let described = psql(addr, c("\\d schools")).await;
+    for column in ["school_id", "district_id", "name_kk", "name_ru", "locality"] {
+        assert!(
+            described.contains(column),
+            "\\d schools lacks {column}:\n{described}"
+        );
+    }
+    assert!(described.contains("bigint"), "{described}");
+    psql(addr, c("\\df")).await;
+    let conninfo = psql(addr, c("\\conninfo")).await;
+    assert!(conninfo.contains("\"sapa\""), "{conninfo}");
+}
+
+#[tokio::test]
+async fn psql_copy_writes_the_query_result_to_a_client_file() {
+    let addr = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("regions.csv");
+    let command = format!(
+        "\\copy (SELECT region_id, name_kk, name_ru FROM regions ORDER BY region_id) to '{}' csv header",
+        file.display()
+    );
+    psql(addr, c(&command)).await;
+    let written = std::fs::read_to_string(&file).unwrap();
+    let mut expected = String::from("region_id,name_kk,name_ru\n");
+    for row in
+        engine_rows("SELECT region_id, name_kk, name_ru FROM regions ORDER BY region_id").await
+    {
+        let quoted: Vec<String> = row
+            .iter()
+            .map(|v| {
+                if v.contains(',') || v.contains('"') {
+                    format!("\"{}\"", v.replace('"', "\"\""))
+                } else {
+                    v.clone()
+                }
+            })
+            .collect();
+        expected.push_str(&quoted.join(","));
+        expected.push('\n');
+    }
+    assert_eq!(written, expected);
+}
+
+#[tokio::test]
+async fn psql_runs_a_query_and_shows_an_error_with_its_sqlstate() {
+    let addr = start().await;
+    let out = psql(
+        addr,
+        vec![
+            "-A".into(),
+            "-t".into(),
+            "-c".into(),
+            "SELECT count(*) FROM report_by_school".into(),
+        ],
+    )
+    .await;
+    let expected = &engine_rows("SELECT count(*) FROM report_by_school").await[0][0];
+    assert_eq!(out.trim(), expected);
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("psql")
+            .args(["-h", &addr.ip().to_string(), "-p", &addr.port().to_string()])
+            .args(["-U", "sapa", "-d", "sapa", "-X", "-v", "VERBOSITY=verbose"])
+            .args(["-c", "SELECT * FROM no_such_table"])
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("42P01"), "{stderr}");
+}

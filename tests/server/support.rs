@@ -1,0 +1,119 @@
+//! A served tiny dataset for the server tests: generated once per test
+//! process, each test starting its own server on a free port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use sapa::engine::Engine;
+use sapa::server::{Server, ServerOptions};
+use sapa::storage::DataLocation;
+use sapa_datasets::csv_sink::CsvDirSink;
+use sapa_datasets::generate::{GenerateOptions, Scale, generate};
+use tokio::sync::OnceCell;
+
+static DATA: OnceCell<PathBuf> = OnceCell::const_new();
+static ROOT: OnceLock<tempfile::TempDir> = OnceLock::new();
+
+/// The tiny dataset every server test serves (2023–2024, seed 7).
+pub async fn dataset() -> PathBuf {
+    DATA.get_or_init(|| async {
+        let root = ROOT.get_or_init(|| tempfile::tempdir().expect("tempdir"));
+        let csv = root.path().join("csv");
+        let data = root.path().join("data");
+        let mut sink = CsvDirSink::create(&csv).expect("csv sink");
+        let options = GenerateOptions {
+            scale: Scale::Tiny,
+            years: 2023..=2024,
+            seed: 7,
+        };
+        generate(&options, &mut sink, &mut |_| {}).expect("generate");
+        sink.finish().expect("finish");
+        let location = DataLocation::local(&data).expect("location");
+        sapa::ingest::ingest_dir(&csv, &location, &sapa::ingest::IngestOptions::default())
+            .await
+            .expect("ingest");
+        data
+    })
+    .await
+    .clone()
+}
+
+/// Starts a server over the tiny dataset on a free loopback port.
+pub async fn start_with(options: ServerOptions) -> SocketAddr {
+    let data = dataset().await;
+    let engine = Engine::open(&DataLocation::local(&data).expect("location"))
+        .await
+        .expect("open");
+    let server = Server::bind(engine, options).await.expect("bind");
+    let addr = server.local_addr();
+    tokio::spawn(server.run());
+    addr
+}
+
+/// Starts a server with the default options on a free port.
+pub async fn start() -> SocketAddr {
+    start_with(ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        ..ServerOptions::default()
+    })
+    .await
+}
+
+/// A connected tokio-postgres client as `user`.
+pub async fn connect_as(
+    addr: SocketAddr,
+    user: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let config = format!(
+        "host={} port={} user={user} dbname=sapa",
+        addr.ip(),
+        addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// A connected tokio-postgres client as `sapa`.
+pub async fn connect(addr: SocketAddr) -> tokio_postgres::Client {
+    connect_as(addr, "sapa").await.expect("connect")
+}
+
+/// The SQLSTATE of a failed statement.
+pub fn sqlstate(err: &tokio_postgres::Error) -> String {
+    err.code()
+        .map(|c| c.code().to_string())
+        .unwrap_or_else(|| format!("no SQLSTATE: {err}"))
+}
+
+/// What the engine answers directly (no wire), as text rows.
+pub async fn engine_rows(sql: &str) -> Vec<Vec<String>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let data = dataset().await;
+    let engine = Engine::open(&DataLocation::local(&data).expect("location"))
+        .await
+        .expect("open");
+    let ctx = engine.session_context().expect("session");
+    sapa::views::register(&ctx).await.expect("views");
+    let batches = ctx
+        .sql(sql)
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formatter"))
+            .collect();
+        for r in 0..batch.num_rows() {
+            rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    rows
+}
