@@ -75,7 +75,11 @@ pub(crate) async fn run(args: ReportArgs) -> Result<(), CliError> {
     eprintln!("{}", describe(query, &params));
     let frame = reports::dataframe(&ctx, query, &params).await?;
     let schema = frame.schema().as_arrow().clone();
-    let batches = frame.collect().await?;
+    let mut batches = frame.collect().await?;
+    if batches.is_empty() {
+        // An empty result still has its header row (CSV, table, workbook).
+        batches.push(RecordBatch::new_empty(std::sync::Arc::new(schema.clone())));
+    }
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     match args.format {
         ReportFormat::Xlsx => {
