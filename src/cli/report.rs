@@ -87,7 +87,7 @@ pub(crate) async fn run(args: ReportArgs) -> Result<(), CliError> {
                 .out
                 .unwrap_or_else(|| PathBuf::from(format!("{}.xlsx", query.name)));
             reports::xlsx::write_xlsx(&path, query, &schema, &batches)?;
-            eprintln!("wrote {rows} rows to {}", path.display());
+            eprintln!("wrote {} to {}", rows_text(rows), path.display());
         }
         ReportFormat::Table | ReportFormat::Csv => {
             let format = match args.format {
@@ -99,7 +99,7 @@ pub(crate) async fn run(args: ReportArgs) -> Result<(), CliError> {
                     let mut out = BufWriter::new(File::create(path)?);
                     write_batches(&mut out, &batches, format)?;
                     out.flush()?;
-                    eprintln!("wrote {rows} rows to {}", path.display());
+                    eprintln!("wrote {} to {}", rows_text(rows), path.display());
                 }
                 None => {
                     let stdout = std::io::stdout();
@@ -111,6 +111,11 @@ pub(crate) async fn run(args: ReportArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// `1 row`, `2 rows`.
+fn rows_text(rows: usize) -> String {
+    format!("{rows} row{}", if rows == 1 { "" } else { "s" })
 }
 
 /// Prints every canned query: name, title and parameters.
