@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use super::copy::CopyHook;
 use super::hooks::ShowGuard;
 use super::rewrite::Rewrites;
+use super::savepoints::Savepoints;
 use super::session::SessionFactory;
 use super::sqlstate::classify;
 use super::startup::Startup;
@@ -78,7 +79,7 @@ pub(crate) async fn refuse_too_many(socket: TcpStream, shared: Arc<Shared>) {
 }
 
 /// The statement hooks, in order: ours first, then `datafusion-postgres`'s
-/// cursors, `SET`/`SHOW` and transactions.
+/// cursors and `SET`/`SHOW`, our savepoints, then its transactions.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
     vec![
         Arc::new(ShowGuard),
@@ -86,6 +87,7 @@ fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
         Arc::new(CopyHook),
         Arc::new(CursorStatementHook),
         Arc::new(SetShowHook),
+        Arc::new(Savepoints),
         Arc::new(TransactionStatementHook),
     ]
 }

@@ -46,6 +46,11 @@ pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(ExpandArray::new()));
     let mut registry = ctx.clone();
     datafusion_pg_functions::string::register(&mut registry);
+    // Ours replaces theirs, which answers `format('%I', …)` with ''.
+    ctx.register_udf(super::pg_format::udf());
+    for udf in super::pg_lookup::udfs() {
+        ctx.register_udf(udf);
+    }
 }
 
 /// Registers the functions that answer the connection's user.

@@ -5,6 +5,9 @@
 //!   so these are `NULL` whatever their arguments — and Metabase's argument,
 //!   `CAST(format('%I.%I', schema, table) AS regclass)`, is a name-to-oid
 //!   lookup DataFusion cannot cast. The call becomes `CAST(NULL AS TEXT)`.
+//! - `ARRAY(subquery)` becomes an `array_agg` subquery, and
+//!   `pg_table_is_visible(oid)` a test that the relation is in `public` or
+//!   `pg_catalog` (upstream's says yes to `information_schema` too).
 //! - `SELECT current_user, session_user`: the upstream parser turns both
 //!   into `session_user()`, two columns of one name; they get the names
 //!   PostgreSQL gives them.
@@ -69,6 +72,33 @@ fn array_of_subquery(expr: &Expr) -> Option<Expr> {
         .ok()
 }
 
+/// `pg_table_is_visible(oid)` (SQLAlchemy's table list, psql's `\dt`):
+/// upstream's answers true for every relation, which would list the
+/// `information_schema` tables among the user's. Visible means in `public`
+/// or `pg_catalog`, Sapa's search path.
+fn table_visibility(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = expr else {
+        return None;
+    };
+    if function_name(expr).as_deref() != Some("pg_table_is_visible") {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let [arg] = list.args.as_slice() else {
+        return None;
+    };
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!(
+            "(({arg}) IN (SELECT sapa_c.oid FROM pg_catalog.pg_class AS sapa_c \
+             JOIN pg_catalog.pg_namespace AS sapa_n ON sapa_c.relnamespace = sapa_n.oid \
+             WHERE sapa_n.nspname IN ('public', 'pg_catalog')))"
+        ))
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
 /// The statement rewritten, or `None` when nothing applies.
 pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
     let mut rewritten = statement.clone();
@@ -83,6 +113,9 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
             changed = true;
         } else if let Some(aggregated) = array_of_subquery(expr) {
             *expr = aggregated;
+            changed = true;
+        } else if let Some(visible) = table_visibility(expr) {
+            *expr = visible;
             changed = true;
         }
         ControlFlow::<()>::Continue(())
@@ -192,5 +225,17 @@ mod tests {
             "SELECT session_user() AS current_user, session_user() AS session_user"
         );
         assert!(rewrite(&parse("SELECT 1")).is_none());
+    }
+
+    #[test]
+    fn table_visibility_means_on_the_search_path() {
+        let s = rewrite(&parse(
+            "SELECT relname FROM pg_class c WHERE pg_table_is_visible(c.oid)",
+        ))
+        .unwrap()
+        .to_string();
+        assert!(s.contains("(c.oid) IN (SELECT sapa_c.oid"), "{s}");
+        assert!(s.contains("nspname IN ('public', 'pg_catalog')"), "{s}");
+        assert!(!s.contains("pg_table_is_visible"), "{s}");
     }
 }

@@ -66,6 +66,8 @@ async fn psql_meta_commands_list_the_sql_surface() {
             "\\dt lacks {table}:\n{tables}"
         );
     }
+    // Only the search path's tables: none of information_schema's.
+    assert!(tables.contains("(11 rows)"), "{tables}");
     let views = psql(addr, c("\\dv")).await;
     for view in ["report_by_school", "indicators"] {
         assert!(views.contains(view), "\\dv lacks {view}:\n{views}");
@@ -78,7 +80,6 @@ async fn psql_meta_commands_list_the_sql_surface() {
         );
     }
     assert!(described.contains("bigint"), "{described}");
-    psql(addr, c("\\df")).await;
     let conninfo = psql(addr, c("\\conninfo")).await;
     assert!(conninfo.contains("\"sapa\""), "{conninfo}");
 }
