@@ -175,7 +175,9 @@ async fn user_mistakes_get_their_sqlstate_and_the_connection_goes_on() {
 #[tokio::test]
 async fn an_unknown_user_is_refused_without_a_users_file() {
     let addr = start().await;
-    let err = connect_as(addr, "postgres").await.err().expect("refused");
+    let Err(err) = connect_as(addr, "postgres").await else {
+        panic!("the connection must be refused");
+    };
     assert_eq!(sqlstate(&err), "28000");
     let message = err
         .as_db_error()
@@ -219,7 +221,9 @@ async fn the_connection_over_the_limit_is_refused_with_53300() {
     .await;
     let a = connect(addr).await;
     let b = connect(addr).await;
-    let err = connect_as(addr, "sapa").await.err().expect("refused");
+    let Err(err) = connect_as(addr, "sapa").await else {
+        panic!("the connection must be refused");
+    };
     assert_eq!(sqlstate(&err), "53300");
     drop(a);
     // A freed slot is usable again once the server notices the close.

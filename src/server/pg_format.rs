@@ -122,7 +122,9 @@ pub(crate) fn render(template: &str, values: &[Option<&str>]) -> Result<String, 
             .ok_or_else(|| "unterminated format() type specifier".to_string())?;
         let index = match position {
             Some(0) => {
-                return Err("format specifies argument 0, but arguments are numbered from 1".into());
+                return Err(
+                    "format specifies argument 0, but arguments are numbered from 1".into(),
+                );
             }
             Some(p) => p - 1,
             None => next,

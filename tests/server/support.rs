@@ -16,7 +16,7 @@ static DATA: OnceCell<PathBuf> = OnceCell::const_new();
 static ROOT: OnceLock<tempfile::TempDir> = OnceLock::new();
 
 /// The tiny dataset every server test serves (2023–2024, seed 7).
-pub async fn dataset() -> PathBuf {
+pub(crate) async fn dataset() -> PathBuf {
     DATA.get_or_init(|| async {
         let root = ROOT.get_or_init(|| tempfile::tempdir().expect("tempdir"));
         let csv = root.path().join("csv");
@@ -40,7 +40,7 @@ pub async fn dataset() -> PathBuf {
 }
 
 /// Starts a server over the tiny dataset on a free loopback port.
-pub async fn start_with(options: ServerOptions) -> SocketAddr {
+pub(crate) async fn start_with(options: ServerOptions) -> SocketAddr {
     let data = dataset().await;
     let engine = Engine::open(&DataLocation::local(&data).expect("location"))
         .await
@@ -52,7 +52,7 @@ pub async fn start_with(options: ServerOptions) -> SocketAddr {
 }
 
 /// Starts a server with the default options on a free port.
-pub async fn start() -> SocketAddr {
+pub(crate) async fn start() -> SocketAddr {
     start_with(ServerOptions {
         listen: "127.0.0.1:0".to_string(),
         ..ServerOptions::default()
@@ -61,7 +61,7 @@ pub async fn start() -> SocketAddr {
 }
 
 /// A connected tokio-postgres client as `user`.
-pub async fn connect_as(
+pub(crate) async fn connect_as(
     addr: SocketAddr,
     user: &str,
 ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
@@ -76,19 +76,19 @@ pub async fn connect_as(
 }
 
 /// A connected tokio-postgres client as `sapa`.
-pub async fn connect(addr: SocketAddr) -> tokio_postgres::Client {
+pub(crate) async fn connect(addr: SocketAddr) -> tokio_postgres::Client {
     connect_as(addr, "sapa").await.expect("connect")
 }
 
 /// The SQLSTATE of a failed statement.
-pub fn sqlstate(err: &tokio_postgres::Error) -> String {
+pub(crate) fn sqlstate(err: &tokio_postgres::Error) -> String {
     err.code()
         .map(|c| c.code().to_string())
         .unwrap_or_else(|| format!("no SQLSTATE: {err}"))
 }
 
 /// What the engine answers directly (no wire), as text rows.
-pub async fn engine_rows(sql: &str) -> Vec<Vec<String>> {
+pub(crate) async fn engine_rows(sql: &str) -> Vec<Vec<String>> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let data = dataset().await;
     let engine = Engine::open(&DataLocation::local(&data).expect("location"))
