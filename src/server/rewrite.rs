@@ -39,10 +39,38 @@ use datafusion_postgres::pgwire::types::format::FormatOptions;
 pub(crate) struct Rewrites;
 
 fn null_text() -> Option<Expr> {
+    parse_expr("CAST(NULL AS TEXT)")
+}
+
+fn parse_expr(sql: &str) -> Option<Expr> {
     Parser::new(&PostgreSqlDialect {})
-        .try_with_sql("CAST(NULL AS TEXT)")
+        .try_with_sql(sql)
         .and_then(|mut p| p.parse_expr())
         .ok()
+}
+
+/// `pg_class.reloptions`: Sapa sets no storage options, so they are NULL
+/// (and the emulated `pg_class` has no such column).
+fn is_storage_options(expr: &Expr) -> bool {
+    match expr {
+        Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case("reloptions"),
+        Expr::CompoundIdentifier(parts) => parts
+            .last()
+            .is_some_and(|p| p.value.eq_ignore_ascii_case("reloptions")),
+        _ => false,
+    }
+}
+
+/// An `ARRAY(subquery)` over storage options, NULL as they are.
+fn is_storage_options_array(expr: &Expr) -> bool {
+    match expr {
+        Expr::Function(f) => {
+            function_name(expr).as_deref() == Some("array")
+                && matches!(&f.args, FunctionArguments::Subquery(q)
+                    if q.to_string().to_ascii_lowercase().contains("reloptions"))
+        }
+        _ => false,
+    }
 }
 
 fn function_name(expr: &Expr) -> Option<String> {
@@ -104,8 +132,39 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
     let mut rewritten = statement.clone();
     let mut changed = false;
     let null = null_text()?;
+    let no_options = parse_expr("CAST(NULL AS TEXT[])")?;
+    // Storage options first, whole: psql's `\d+` builds them with an
+    // `ARRAY(SELECT … FROM unnest(tc.reloptions))` DataFusion cannot plan.
+    // A description keeps its column name when it becomes NULL, as it is
+    // PostgreSQL's, and so as not to clash with another NULL column.
+    if let Statement::Query(query) = &mut rewritten
+        && let SetExpr::Select(select) = query.body.as_mut()
+    {
+        for item in select.projection.iter_mut() {
+            if let SelectItem::UnnamedExpr(e) = item
+                && let Some(name) = function_name(e)
+                && matches!(name.as_str(), "col_description" | "obj_description")
+            {
+                *item = SelectItem::ExprWithAlias {
+                    expr: e.clone(),
+                    alias: Ident::new(name),
+                };
+            }
+        }
+    }
+    // (The visit is post-order: the array must go before its insides do.)
     let _ = visit_expressions_mut(&mut rewritten, |expr| {
-        if matches!(
+        if is_storage_options_array(expr) {
+            *expr = no_options.clone();
+            changed = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let _ = visit_expressions_mut(&mut rewritten, |expr| {
+        if is_storage_options(expr) {
+            *expr = no_options.clone();
+            changed = true;
+        } else if matches!(
             function_name(expr).as_deref(),
             Some("col_description" | "obj_description")
         ) {
@@ -237,5 +296,19 @@ mod tests {
         assert!(s.contains("(c.oid) IN (SELECT sapa_c.oid"), "{s}");
         assert!(s.contains("nspname IN ('public', 'pg_catalog')"), "{s}");
         assert!(!s.contains("pg_table_is_visible"), "{s}");
+    }
+
+    #[test]
+    fn storage_options_are_null() {
+        let s = rewrite(&parse(
+            "SELECT array_to_string(c.reloptions || array(select 'toast.' || x \
+             from unnest(tc.reloptions) x), ', ') FROM pg_class c",
+        ))
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            s,
+            "SELECT array_to_string(CAST(NULL AS TEXT[]) || CAST(NULL AS TEXT[]), ', ') FROM pg_class c"
+        );
     }
 }
