@@ -205,9 +205,13 @@ mod tests {
         );
         assert_eq!(r("%L", &[Some("a\\b")]), "E'a\\\\b'");
         assert_eq!(r("%s|%s", &[Some("x"), None]), "x|");
+        // PostgreSQL's own example: after `%2$s`, a bare `%s` takes the third.
         assert_eq!(
-            r("%2$s %1$s %s", &[Some("a"), Some("b"), Some("c")]),
-            "b a c"
+            r(
+                "Testing %3$s, %2$s, %s",
+                &[Some("one"), Some("two"), Some("three")]
+            ),
+            "Testing three, two, three"
         );
         assert_eq!(
             r("[%5s][%-5s]", &[Some("ab"), Some("cd")]),

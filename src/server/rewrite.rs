@@ -278,10 +278,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(s.to_string(), "SELECT CAST(NULL AS TEXT) AS c FROM t");
-        let s = rewrite(&parse("SELECT session_user(), session_user()")).unwrap();
+        let s = rewrite(&parse("SELECT session_user, session_user")).unwrap();
         assert_eq!(
             s.to_string(),
-            "SELECT session_user() AS current_user, session_user() AS session_user"
+            "SELECT session_user AS current_user, session_user AS session_user"
         );
         assert!(rewrite(&parse("SELECT 1")).is_none());
     }
