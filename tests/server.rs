@@ -244,3 +244,30 @@ async fn the_connection_over_the_limit_is_refused_with_53300() {
     assert!(last.is_none(), "{last:?}");
     b.simple_query("SELECT 1").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_stops_a_query_while_its_rows_are_computed() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let token = client.cancel_token();
+    // Billions of pairs: minutes of work, all of it in the row stream.
+    let long = client.simple_query(
+        "SELECT count(*) FROM marks a CROSS JOIN marks b WHERE a.student_id + b.student_id = 7",
+    );
+    let cancel = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        token.cancel_query(tokio_postgres::NoTls).await.unwrap();
+    };
+    let (result, ()) = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        tokio::join!(long, cancel)
+    })
+    .await
+    .expect("the cancel request must end the query");
+    let err = result.expect_err("the query must be cancelled");
+    assert_eq!(sqlstate(&err), "57014", "{err}");
+    // The connection goes on.
+    let rows = client.simple_query("SELECT 1").await.unwrap();
+    assert!(
+        matches!(&rows[1], tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("1"))
+    );
+}

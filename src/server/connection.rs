@@ -16,6 +16,7 @@ use datafusion_postgres::pgwire::api::{
 use datafusion_postgres::pgwire::error::PgWireError;
 use tokio::net::TcpStream;
 
+use super::cancel::Cancellable;
 use super::copy::CopyHook;
 use super::hooks::ShowGuard;
 use super::rewrite::Rewrites;
@@ -33,7 +34,7 @@ pub(crate) struct Shared {
 
 /// The handlers of one connection (pgwire asks for them once per socket).
 pub(crate) struct ConnectionHandlers {
-    service: Arc<DfSessionService>,
+    service: Arc<Cancellable>,
     startup: Arc<Startup>,
     cancel: Arc<DefaultCancelHandler>,
 }
@@ -46,10 +47,12 @@ impl ConnectionHandlers {
 
     fn build(shared: Arc<Shared>, peer: SocketAddr, refuse_full: Option<usize>) -> Self {
         let session = shared.sessions.session();
-        let service = Arc::new(DfSessionService::new_with_hooks(
-            Arc::clone(&session),
-            query_hooks(),
-        ));
+        let service = Arc::new(Cancellable {
+            inner: Arc::new(DfSessionService::new_with_hooks(
+                Arc::clone(&session),
+                query_hooks(),
+            )),
+        });
         ConnectionHandlers {
             service,
             startup: Arc::new(Startup {

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cancel;
 mod connection;
 mod copy;
 mod hooks;

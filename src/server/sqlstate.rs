@@ -28,6 +28,7 @@ pub(crate) mod code {
     pub(crate) const INVALID_AUTHORIZATION: &str = "28000";
     pub(crate) const NO_ACTIVE_TRANSACTION: &str = "25P01";
     pub(crate) const IN_FAILED_TRANSACTION: &str = "25P02";
+    pub(crate) const QUERY_CANCELED: &str = "57014";
     pub(crate) const INTERNAL: &str = "XX000";
 }
 
