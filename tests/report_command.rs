@@ -425,6 +425,30 @@ fn bad_names_and_values_are_named_in_the_error() {
     ]);
     assert!(err.contains("does not take --from"), "{err}");
 
+    // A period the data does not hold is named, with what it does hold,
+    // instead of an empty report.
+    let err = sapa_fails(&[
+        "report",
+        "annual_report",
+        "--data",
+        data(),
+        "--year",
+        "2031",
+    ]);
+    assert!(
+        err.contains("nothing for year 2031 (it holds years: 2023, 2024)"),
+        "{err}"
+    );
+    let err = sapa_fails(&[
+        "report",
+        "period_comparison",
+        "--data",
+        data(),
+        "--from",
+        "2019:Q1",
+    ]);
+    assert!(err.contains("nothing for 2019 Q1"), "{err}");
+
     let err = sapa_fails(&[
         "report",
         "period_comparison",

@@ -54,6 +54,14 @@ pub enum ReportError {
         /// The id asked for.
         id: i64,
     },
+    /// The data holds nothing for the year or period asked for.
+    #[error("the data holds nothing for {asked} (it holds {held})")]
+    NoData {
+        /// `year 2031`, `2024 Q4`.
+        asked: String,
+        /// What it does hold, e.g. `years: 2023, 2024`.
+        held: String,
+    },
     /// A default could not be chosen because the data holds no such period.
     #[error("cannot choose a default {what}: {why}")]
     NoDefault {

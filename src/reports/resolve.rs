@@ -61,6 +61,14 @@ pub async fn resolve_defaults(
     if let Some(unit) = unit {
         check_unit_exists(ctx, unit).await?;
     }
+    // A period the data does not hold would give an empty (or all-NULL)
+    // report that looks like a result; say so instead.
+    if let Some(year) = year.filter(|_| given.year.is_some()) {
+        check_period_held(ctx, year, period.filter(|_| given.period.is_some())).await?;
+    }
+    if let Some(from) = given.from {
+        check_period_held(ctx, from.year, Some(from.period)).await?;
+    }
     Ok(ReportParams {
         year: year.filter(|_| query.takes(Param::Year)),
         period: period.filter(|_| query.takes(Param::Period)),
@@ -141,6 +149,62 @@ async fn latest_quarter(ctx: &SessionContext, year: i32) -> Result<Period, Repor
             why: format!("student_status holds no quarter of {year}"),
         }),
     }
+}
+
+/// Fails unless `student_status` holds `year` (and `period`, if given).
+async fn check_period_held(
+    ctx: &SessionContext,
+    year: i32,
+    period: Option<Period>,
+) -> Result<(), ReportError> {
+    // `year` is an integer and `period` one of five words: safe to format.
+    let (sql, asked) = match period {
+        None => (
+            "SELECT DISTINCT CAST(academic_year AS VARCHAR) FROM student_status ORDER BY 1"
+                .to_string(),
+            year.to_string(),
+        ),
+        Some(period) => (
+            format!(
+                "SELECT DISTINCT period FROM student_status \
+                 WHERE academic_year = {year} ORDER BY 1"
+            ),
+            period.as_str().to_string(),
+        ),
+    };
+    let held = strings(ctx, &sql).await?;
+    if held.contains(&asked) {
+        return Ok(());
+    }
+    let asked = match period {
+        None => format!("year {year}"),
+        Some(period) => format!("{year} {}", period.as_str()),
+    };
+    let held = if held.is_empty() {
+        "none".to_string()
+    } else {
+        held.join(", ")
+    };
+    let of = if period.is_some() {
+        format!("periods of {year}")
+    } else {
+        "years".to_string()
+    };
+    Err(ReportError::NoData {
+        asked,
+        held: format!("{of}: {held}"),
+    })
+}
+
+/// The first column of every row of `sql`'s result, as text.
+async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, ReportError> {
+    let mut out = Vec::new();
+    for batch in ctx.sql(sql).await?.collect().await? {
+        let column = datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
+        let column = datafusion::arrow::array::AsArray::as_string::<i32>(&column);
+        out.extend(column.iter().flatten().map(str::to_string));
+    }
+    Ok(out)
 }
 
 /// Fails unless `unit` is the country or its id is in its reference table.
