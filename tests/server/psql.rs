@@ -80,6 +80,14 @@ async fn psql_meta_commands_list_the_sql_surface() {
         );
     }
     assert!(described.contains("bigint"), "{described}");
+    let detailed = psql(addr, c("\\d+ schools")).await;
+    assert!(detailed.contains("Storage"), "{detailed}");
+    assert!(
+        detailed
+            .lines()
+            .any(|l| l.trim_start().starts_with("school_id") && l.contains("bigint")),
+        "\\d+ schools lacks school_id:\n{detailed}"
+    );
     let conninfo = psql(addr, c("\\conninfo")).await;
     assert!(conninfo.contains("\"sapa\""), "{conninfo}");
 }
