@@ -385,77 +385,40 @@ fn bad_names_and_values_are_named_in_the_error() {
         "lists the known reports: {err}"
     );
 
-    let err = sapa_fails(&[
-        "report",
-        "quarterly_report",
-        "--data",
-        data(),
-        "--period",
-        "Q5",
-    ]);
-    assert!(err.contains("Q5"), "{err}");
-
-    let err = sapa_fails(&[
-        "report",
-        "quarterly_report",
-        "--data",
-        data(),
-        "--unit",
-        "town:3",
-    ]);
-    assert!(err.contains("town:3"), "{err}");
-
-    let err = sapa_fails(&[
-        "report",
-        "quarterly_report",
-        "--data",
-        data(),
-        "--unit",
-        "school:987654",
-    ]);
-    assert!(err.contains("no school with id 987654"), "{err}");
-
-    let err = sapa_fails(&[
-        "report",
-        "quarterly_report",
-        "--data",
-        data(),
-        "--from",
-        "2023:Q4",
-    ]);
-    assert!(err.contains("does not take --from"), "{err}");
-
-    // A period the data does not hold is named, with what it does hold,
-    // instead of an empty report.
-    let err = sapa_fails(&[
-        "report",
-        "annual_report",
-        "--data",
-        data(),
-        "--year",
-        "2031",
-    ]);
-    assert!(
-        err.contains("nothing for year 2031 (it holds years: 2023, 2024)"),
-        "{err}"
-    );
-    let err = sapa_fails(&[
-        "report",
-        "period_comparison",
-        "--data",
-        data(),
-        "--from",
-        "2019:Q1",
-    ]);
-    assert!(err.contains("nothing for 2019 Q1"), "{err}");
-
-    let err = sapa_fails(&[
-        "report",
-        "period_comparison",
-        "--data",
-        data(),
-        "--from",
-        "2023-Q4",
-    ]);
-    assert!(err.contains("2023-Q4"), "{err}");
+    // (report, flag, value, what the error must say)
+    let cases = [
+        ("quarterly_report", "--period", "Q5", "Q5"),
+        ("quarterly_report", "--unit", "town:3", "town:3"),
+        (
+            "quarterly_report",
+            "--unit",
+            "school:987654",
+            "no school with id 987654",
+        ),
+        (
+            "quarterly_report",
+            "--from",
+            "2023:Q4",
+            "does not take --from",
+        ),
+        // A period the data does not hold is named, with what it does
+        // hold, instead of an empty report.
+        (
+            "annual_report",
+            "--year",
+            "2031",
+            "nothing for year 2031 (it holds years: 2023, 2024)",
+        ),
+        (
+            "period_comparison",
+            "--from",
+            "2019:Q1",
+            "nothing for 2019 Q1",
+        ),
+        ("period_comparison", "--from", "2023-Q4", "2023-Q4"),
+    ];
+    for (report, flag, value, expected) in cases {
+        let err = sapa_fails(&["report", report, "--data", data(), flag, value]);
+        assert!(err.contains(expected), "{report} {flag} {value}: {err}");
+    }
 }

@@ -127,6 +127,17 @@ fn table_visibility(expr: &Expr) -> Option<Expr> {
         .ok()
 }
 
+/// The select list of a plain `SELECT` statement.
+fn projection_mut(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    Some(&mut select.projection)
+}
+
 /// The statement rewritten, or `None` when nothing applies.
 pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
     let mut rewritten = statement.clone();
@@ -137,10 +148,8 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
     // `ARRAY(SELECT … FROM unnest(tc.reloptions))` DataFusion cannot plan.
     // A description keeps its column name when it becomes NULL, as it is
     // PostgreSQL's, and so as not to clash with another NULL column.
-    if let Statement::Query(query) = &mut rewritten
-        && let SetExpr::Select(select) = query.body.as_mut()
-    {
-        for item in select.projection.iter_mut() {
+    if let Some(projection) = projection_mut(&mut rewritten) {
+        for item in projection.iter_mut() {
             if let SelectItem::UnnamedExpr(e) = item
                 && let Some(name) = function_name(e)
                 && matches!(name.as_str(), "col_description" | "obj_description")
@@ -179,11 +188,8 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
         }
         ControlFlow::<()>::Continue(())
     });
-    if let Statement::Query(query) = &mut rewritten
-        && let SetExpr::Select(select) = query.body.as_mut()
-    {
-        let unnamed_users = select
-            .projection
+    if let Some(projection) = projection_mut(&mut rewritten) {
+        let unnamed_users = projection
             .iter()
             .filter(|item| {
                 matches!(item, SelectItem::UnnamedExpr(e)
@@ -192,7 +198,7 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
             .count();
         if unnamed_users > 1 {
             let mut names = ["current_user", "session_user"].into_iter();
-            for item in select.projection.iter_mut() {
+            for item in projection.iter_mut() {
                 if let SelectItem::UnnamedExpr(e) = item
                     && function_name(e).as_deref() == Some("session_user")
                 {
