@@ -14,6 +14,7 @@
 //! ```
 
 pub(crate) mod catalog;
+pub mod scope;
 pub mod status;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::storage::{DataLocation, Manifest, StorageError, manifest};
 
+pub use scope::{Scope, ScopeParseError};
 pub use status::STUDENT_STATUS_SQL;
 
 /// The catalog every table and view lives in (PostgreSQL's database name).
