@@ -19,6 +19,57 @@ pub(crate) struct ServeArgs {
     /// The most concurrent connections (0: no limit).
     #[arg(long, default_value_t = 100)]
     max_connections: usize,
+    /// Memory one query may use before it spills, or ends with SQLSTATE 53200 (e.g. 2G, 512M).
+    #[arg(long, default_value = "2G", value_parser = parse_size)]
+    query_memory: usize,
+    /// Memory all queries together may use (e.g. 8G).
+    #[arg(long, default_value = "8G", value_parser = parse_size)]
+    memory: usize,
+    /// The statement_timeout every session starts with (e.g. 30s, 500ms, 5min; 0: none).
+    #[arg(long, default_value = "0", value_parser = parse_duration)]
+    statement_timeout: std::time::Duration,
+}
+
+/// `2G`, `512M`, `64K` or plain bytes.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (digits, unit) = t
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((t, ""), |i| t.split_at(i));
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 2G, 512M)"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(format!("{text:?}: unknown unit (use K, M, G or T)")),
+    };
+    n.checked_mul(1usize << shift)
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| format!("{text:?} is not a usable size"))
+}
+
+/// `500ms`, `30s`, `5min`, `1h` or plain milliseconds, as PostgreSQL's
+/// `statement_timeout`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (digits, unit) = t
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((t, ""), |i| t.split_at(i));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 30s, 500ms)"))?;
+    let ms = match unit.trim() {
+        "" | "ms" => 1,
+        "s" => 1000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("{text:?}: unknown unit (use ms, s, min or h)")),
+    };
+    Ok(std::time::Duration::from_millis(n.saturating_mul(ms)))
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -28,6 +79,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     let options = ServerOptions {
         listen: args.listen,
         max_connections: args.max_connections,
+        query_memory: args.query_memory,
+        memory: args.memory,
+        statement_timeout: (!args.statement_timeout.is_zero()).then_some(args.statement_timeout),
     };
     let server = Server::bind(engine, options).await?;
     let addr = server.local_addr();
@@ -43,4 +97,26 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         _ = tokio::signal::ctrl_c() => println!("stopping"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_parse_as_documented() {
+        assert_eq!(parse_size("2G").unwrap(), 2 << 30);
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("2X").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("lots").is_err());
+        assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
+        assert_eq!(parse_duration("30s").unwrap().as_secs(), 30);
+        assert_eq!(parse_duration("5min").unwrap().as_secs(), 300);
+        assert_eq!(parse_duration("250").unwrap().as_millis(), 250);
+        assert!(parse_duration("0").unwrap().is_zero());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
 }

@@ -14,7 +14,11 @@
 //! ```
 
 pub(crate) mod catalog;
+pub mod memory;
+mod pseudonym;
+pub mod read_only;
 pub mod scope;
+pub mod scoped;
 pub mod status;
 
 use std::path::PathBuf;
@@ -27,6 +31,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::storage::{DataLocation, Manifest, StorageError, manifest};
 
+pub use memory::MemoryBudget;
 pub use scope::{Scope, ScopeParseError};
 pub use status::STUDENT_STATUS_SQL;
 
@@ -47,6 +52,9 @@ pub enum EngineError {
     /// Reading the dataset's metadata failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A scope names a region, district or school the data does not hold.
+    #[error("the scope {0} names a unit the data does not hold")]
+    UnknownUnit(Scope),
     /// DataFusion failed.
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),

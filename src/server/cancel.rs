@@ -7,8 +7,12 @@
 //! stream it answers: on its first poll the stream takes the connection's
 //! cancel signal, and a cancel then ends it with SQLSTATE 57014, dropping
 //! the DataFusion stream (which stops its tasks). The connection stays open.
+//!
+//! `statement_timeout` works the same way: the stream ends with 57014 when
+//! the statement has run that long, wherever its work is.
 
 use std::fmt::Debug;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -22,12 +26,30 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
 use futures::channel::oneshot;
 use futures::{Sink, StreamExt};
+use tokio::time::Sleep;
 
+use super::read_only::{GuardedParser, text_refusal};
 use super::sqlstate::{code, user_error};
 
 /// The session service, with row streams that hear cancel requests.
 pub(crate) struct Cancellable {
     pub(crate) inner: Arc<DfSessionService>,
+}
+
+/// The client-metadata key `datafusion-postgres` keeps `SET
+/// statement_timeout` under (milliseconds); its planning race reads it too.
+pub(crate) const STATEMENT_TIMEOUT_KEY: &str = "statement_timeout_ms";
+
+/// When the statement starting now must end, if `statement_timeout` is set.
+fn deadline_of<C: ClientInfo>(client: &C) -> Option<tokio::time::Instant> {
+    let ms: u64 = client.metadata().get(STATEMENT_TIMEOUT_KEY)?.parse().ok()?;
+    (ms > 0).then(|| tokio::time::Instant::now() + std::time::Duration::from_millis(ms))
+}
+
+/// Why a row stream ended early.
+enum Stop {
+    Cancel,
+    Timeout,
 }
 
 /// The connection's handle, through which pgwire delivers cancel requests.
@@ -47,8 +69,41 @@ enum Signal {
     Deaf,
 }
 
-/// The response, its rows (if any) ending at a cancel request.
-fn cancellable(response: Response, handle: Option<&Arc<ConnectionHandle>>) -> Response {
+/// What ends a row stream early: the connection's cancel signal (once it
+/// fires; a signal dropped by a later statement stops being listened to)
+/// or the statement's deadline. Pends forever when neither can come.
+async fn stopped(signal: &mut Signal, deadline: &mut Option<Pin<Box<Sleep>>>) -> Stop {
+    let cancel = async {
+        loop {
+            match signal {
+                Signal::Listening(receiver) => match receiver.await {
+                    Ok(()) => return,
+                    Err(_) => *signal = Signal::Deaf,
+                },
+                _ => std::future::pending::<()>().await,
+            }
+        }
+    };
+    let timeout = async {
+        match deadline {
+            Some(sleep) => sleep.as_mut().await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        () = cancel => Stop::Cancel,
+        () = timeout => Stop::Timeout,
+    }
+}
+
+/// The response, its rows (if any) ending at a cancel request or at the
+/// statement's deadline.
+fn cancellable(
+    response: Response,
+    handle: Option<&Arc<ConnectionHandle>>,
+    deadline: Option<tokio::time::Instant>,
+) -> Response {
     let Response::Query(query) = response else {
         return response;
     };
@@ -61,42 +116,31 @@ fn cancellable(response: Response, handle: Option<&Arc<ConnectionHandle>>) -> Re
         data_rows,
         ..
     } = query;
+    let sleep = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
     let rows = futures::stream::unfold(
-        (data_rows, Signal::Start(handle), false),
-        |(mut rows, mut signal, done)| async move {
+        (data_rows, Signal::Start(handle), sleep, false),
+        |(mut rows, mut signal, mut sleep, done)| async move {
             if done {
                 return None;
             }
             if let Signal::Start(handle) = &signal {
                 signal = Signal::Listening(handle.start_query().await);
             }
-            let next = match &mut signal {
-                Signal::Listening(receiver) => {
-                    tokio::select! {
-                        biased;
-                        fired = receiver => match fired {
-                            Ok(()) => Err(()),
-                            Err(_) => {
-                                signal = Signal::Deaf;
-                                Ok(rows.next().await)
-                            }
-                        },
-                        row = rows.next() => Ok(row),
-                    }
-                }
-                _ => Ok(rows.next().await),
+            let next = tokio::select! {
+                biased;
+                stop = stopped(&mut signal, &mut sleep) => Err(stop),
+                row = rows.next() => Ok(row),
             };
-            match next {
-                Ok(Some(row)) => Some((row, (rows, signal, false))),
-                Ok(None) => None,
-                Err(()) => Some((
-                    Err(user_error(
-                        code::QUERY_CANCELED,
-                        "canceling statement due to user request",
-                    )),
-                    (rows, Signal::Deaf, true),
-                )),
-            }
+            let why = match next {
+                Ok(Some(row)) => return Some((row, (rows, signal, sleep, false))),
+                Ok(None) => return None,
+                Err(Stop::Cancel) => "canceling statement due to user request",
+                Err(Stop::Timeout) => "canceling statement due to statement timeout",
+            };
+            Some((
+                Err(user_error(code::QUERY_CANCELED, why)),
+                (rows, Signal::Deaf, None, true),
+            ))
         },
     );
     let mut wrapped = QueryResponse::new(row_schema, rows);
@@ -113,11 +157,15 @@ impl SimpleQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let Some(why) = text_refusal(query) {
+            return Err(user_error(code::INSUFFICIENT_PRIVILEGE, why));
+        }
+        let deadline = deadline_of(client);
         let responses = SimpleQueryHandler::do_query(self.inner.as_ref(), client, query).await?;
         let handle = handle_of(client);
         Ok(responses
             .into_iter()
-            .map(|r| cancellable(r, handle.as_ref()))
+            .map(|r| cancellable(r, handle.as_ref(), deadline))
             .collect())
     }
 }
@@ -125,10 +173,12 @@ impl SimpleQueryHandler for Cancellable {
 #[async_trait]
 impl ExtendedQueryHandler for Cancellable {
     type Statement = <DfSessionService as ExtendedQueryHandler>::Statement;
-    type QueryParser = <DfSessionService as ExtendedQueryHandler>::QueryParser;
+    type QueryParser = GuardedParser;
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
-        self.inner.query_parser()
+        Arc::new(GuardedParser {
+            inner: self.inner.query_parser(),
+        })
     }
 
     async fn do_query<C>(
@@ -143,8 +193,9 @@ impl ExtendedQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let deadline = deadline_of(client);
         let response =
             ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows).await?;
-        Ok(cancellable(response, handle_of(client).as_ref()))
+        Ok(cancellable(response, handle_of(client).as_ref(), deadline))
     }
 }

@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use super::cancel::Cancellable;
 use super::copy::CopyHook;
 use super::hooks::ShowGuard;
+use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
 use super::savepoints::Savepoints;
 use super::session::SessionFactory;
@@ -27,9 +28,11 @@ use super::startup::Startup;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
-    pub(crate) sessions: SessionFactory,
+    pub(crate) sessions: Arc<SessionFactory>,
     pub(crate) connections: Arc<ConnectionManager>,
     pub(crate) max_connections: usize,
+    /// The `statement_timeout` a session starts with.
+    pub(crate) statement_timeout: Option<std::time::Duration>,
 }
 
 /// The handlers of one connection (pgwire asks for them once per socket).
@@ -58,6 +61,8 @@ impl ConnectionHandlers {
             startup: Arc::new(Startup {
                 peer,
                 session,
+                sessions: Arc::clone(&shared.sessions),
+                statement_timeout: shared.statement_timeout,
                 connections: Arc::clone(&shared.connections),
                 refuse_full,
             }),
@@ -81,10 +86,12 @@ pub(crate) async fn refuse_too_many(socket: TcpStream, shared: Arc<Shared>) {
     }
 }
 
-/// The statement hooks, in order: ours first, then `datafusion-postgres`'s
-/// cursors and `SET`/`SHOW`, our savepoints, then its transactions.
+/// The statement hooks, in order: the read-only guard, ours, then
+/// `datafusion-postgres`'s cursors and `SET`/`SHOW`, our savepoints, then
+/// its transactions.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
     vec![
+        Arc::new(ReadOnly),
         Arc::new(ShowGuard),
         Arc::new(Rewrites),
         Arc::new(CopyHook),

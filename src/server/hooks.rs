@@ -41,11 +41,33 @@ const PASSED_ON: &[&str] = &[
 pub(crate) struct ShowGuard;
 
 /// What `SHOW` answers: `None` to let the next hook answer.
-fn show(statement: &Statement, client: &dyn ClientInfo) -> Option<PgWireResult<Response>> {
+fn show(
+    statement: &Statement,
+    session: &SessionContext,
+    client: &dyn ClientInfo,
+) -> Option<PgWireResult<Response>> {
     let Statement::ShowVariable { variable } = statement else {
         return None;
     };
     let words: Vec<String> = variable.iter().map(|v| v.value.to_lowercase()).collect();
+    // DataFusion's own settings, as this session has them.
+    if words.first().is_some_and(|w| w.starts_with("datafusion")) {
+        let key = words.join(".");
+        let entry = session
+            .state()
+            .config()
+            .options()
+            .entries()
+            .into_iter()
+            .find(|e| e.key == key);
+        return Some(match entry {
+            Some(e) => one_value(&key, e.value.as_deref().unwrap_or("")).map(Response::Query),
+            None => Err(user_error(
+                code::UNDEFINED_OBJECT,
+                format!("unrecognized configuration parameter \"{key}\""),
+            )),
+        });
+    }
     let name = words.join(" ");
     let answer = match name.as_str() {
         "timezone" | "time zone" => {
@@ -95,10 +117,10 @@ impl QueryHook for ShowGuard {
     async fn handle_simple_query(
         &self,
         statement: &Statement,
-        _session_context: &SessionContext,
+        session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        show(statement, client)
+        show(statement, session_context, client)
     }
 
     async fn handle_extended_parse_query(
@@ -116,9 +138,9 @@ impl QueryHook for ShowGuard {
         statement: &Statement,
         _logical_plan: &LogicalPlan,
         _params: &ParamValues,
-        _session_context: &SessionContext,
+        session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        show(statement, client)
+        show(statement, session_context, client)
     }
 }

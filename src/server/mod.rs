@@ -30,6 +30,7 @@ mod pg_format;
 mod pg_functions;
 mod pg_lookup;
 mod pg_types;
+mod read_only;
 mod rewrite;
 mod savepoints;
 mod session;
@@ -43,7 +44,7 @@ use datafusion_postgres::pgwire::api::ConnectionManager;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, MemoryBudget, Scope};
 
 pub use session::SessionFactory;
 pub use sqlstate::sqlstate_of;
@@ -82,13 +83,28 @@ pub struct ServerOptions {
     /// The most concurrent connections; the one over it is refused with
     /// SQLSTATE 53300 (0 = no limit).
     pub max_connections: usize,
+    /// Bytes of memory one query may use before it spills or, if it cannot,
+    /// ends with SQLSTATE 53200.
+    pub query_memory: usize,
+    /// Bytes of memory all queries together may use.
+    pub memory: usize,
+    /// The `statement_timeout` every session starts with (`None`: none).
+    pub statement_timeout: Option<std::time::Duration>,
 }
+
+/// Default memory of one query: 2 GiB.
+pub const DEFAULT_QUERY_MEMORY: usize = 2 << 30;
+/// Default memory of all queries together: 8 GiB.
+pub const DEFAULT_MEMORY: usize = 8 << 30;
 
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             listen: DEFAULT_LISTEN.to_string(),
             max_connections: 100,
+            query_memory: DEFAULT_QUERY_MEMORY,
+            memory: DEFAULT_MEMORY,
+            statement_timeout: None,
         }
     }
 }
@@ -104,7 +120,11 @@ impl Server {
     /// Prepares the base session over `engine` and binds the listening
     /// socket (nothing is accepted until [`Server::run`]).
     pub async fn bind(engine: Engine, options: ServerOptions) -> Result<Server, ServerError> {
-        let sessions = SessionFactory::new(&engine).await?;
+        let memory = MemoryBudget::new(options.memory, options.query_memory);
+        let sessions = Arc::new(SessionFactory::new(&engine, memory).await?);
+        // The default user's scope is prepared now, so the first login
+        // does not wait for it.
+        sessions.scope(Scope::Ministry).await?;
         let listener =
             TcpListener::bind(&options.listen)
                 .await
@@ -116,6 +136,7 @@ impl Server {
             sessions,
             connections: Arc::new(ConnectionManager::new()),
             max_connections: options.max_connections,
+            statement_timeout: options.statement_timeout,
         });
         let limiter = (options.max_connections > 0)
             .then(|| Arc::new(Semaphore::new(options.max_connections)));

@@ -33,30 +33,39 @@ pub(crate) fn version_string() -> String {
     )
 }
 
+/// Registers `udf` in place of any function of the same name, together
+/// with that function's aliases: a left-over alias (theirs `format` is also
+/// `sprintf`) would bring the replaced function back whenever the session
+/// state is rebuilt, whichever of the two the rebuild registers last.
+fn replace(ctx: &SessionContext, udf: ScalarUDF) {
+    let _ = ctx.deregister_udf(udf.name());
+    ctx.register_udf(udf);
+}
+
 /// Registers the functions that are the same for every connection.
 pub(crate) fn register(ctx: &SessionContext) {
-    ctx.register_udf(Constant::udf("version", Some(version_string()), 0..=0));
+    replace(ctx, Constant::udf("version", Some(version_string()), 0..=0));
     // No comments are stored on tables or columns: NULL, as PostgreSQL
     // answers for an object without one.
-    ctx.register_udf(Constant::udf("col_description", None, 2..=2));
-    ctx.register_udf(Constant::udf("obj_description", None, 1..=2));
-    ctx.register_udf(Constant::udf("shobj_description", None, 2..=2));
-    ctx.register_udf(ScalarUDF::new_from_impl(PgTypeof::new()));
-    ctx.register_udf(ScalarUDF::new_from_impl(CurrentSetting::new()));
-    ctx.register_udf(ScalarUDF::new_from_impl(ExpandArray::new()));
+    replace(ctx, Constant::udf("col_description", None, 2..=2));
+    replace(ctx, Constant::udf("obj_description", None, 1..=2));
+    replace(ctx, Constant::udf("shobj_description", None, 2..=2));
+    replace(ctx, ScalarUDF::new_from_impl(PgTypeof::new()));
+    replace(ctx, ScalarUDF::new_from_impl(CurrentSetting::new()));
+    replace(ctx, ScalarUDF::new_from_impl(ExpandArray::new()));
     let mut registry = ctx.clone();
     datafusion_pg_functions::string::register(&mut registry);
     // Ours replaces theirs, which answers `format('%I', …)` with ''.
-    ctx.register_udf(super::pg_format::udf());
+    replace(ctx, super::pg_format::udf());
     for udf in super::pg_lookup::udfs() {
-        ctx.register_udf(udf);
+        replace(ctx, udf);
     }
 }
 
 /// Registers the functions that answer the connection's user.
 pub(crate) fn register_for_user(ctx: &SessionContext, user: &str) {
     for name in ["current_user", "session_user", "user", "current_role"] {
-        ctx.register_udf(Constant::udf(name, Some(user.to_string()), 0..=0));
+        replace(ctx, Constant::udf(name, Some(user.to_string()), 0..=0));
     }
 }
 

@@ -1,55 +1,119 @@
 //! The sessions connections query through.
 //!
-//! One base session is prepared when the server starts: the stored tables,
-//! the report views, Sapa's functions, `pg_catalog` and the PostgreSQL
-//! functions clients call. Each connection gets a copy of its state — its
-//! own settings and functions, the same tables and the same memory pool —
-//! so a `SET` stays in the connection that ran it.
+//! The engine's session over the full data is never handed to a client.
+//! For each scope (SPEC §8) a session is prepared once, on first login:
+//! the relations as that scope sees them ([`scoped_relations`]), Sapa's
+//! functions, `pg_catalog` and `information_schema` describing only those
+//! relations, the PostgreSQL functions clients call — and a catalog that
+//! cannot be changed. At login a connection gets a copy of its scope's
+//! state with its own settings, its own memory pool within the server's
+//! budget, and `current_user` answering its user; so one client's `SET`
+//! never reaches another.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
+use tokio::sync::Mutex;
 
 use super::{information_schema, pg_functions};
-use crate::engine::{CATALOG, Engine, EngineError};
+use crate::engine::read_only::ReadOnlyCatalogList;
+use crate::engine::scoped::{Units, scoped_relations};
+use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
 
 /// Makes the per-connection sessions of one served dataset.
-#[derive(Clone)]
 pub struct SessionFactory {
     base: SessionContext,
+    scopes: Mutex<HashMap<Scope, SessionContext>>,
+    memory: Arc<MemoryBudget>,
 }
 
 impl std::fmt::Debug for SessionFactory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionFactory")
             .field("session_id", &self.base.session_id())
+            .field("memory", &self.memory)
             .finish()
     }
 }
 
 impl SessionFactory {
-    /// Prepares the base session over `engine`'s current version.
-    pub async fn new(engine: &Engine) -> Result<SessionFactory, EngineError> {
+    /// Prepares the full relations of `engine`'s current version; sessions
+    /// draw their query memory from `memory`.
+    pub async fn new(
+        engine: &Engine,
+        memory: Arc<MemoryBudget>,
+    ) -> Result<SessionFactory, EngineError> {
         let base = engine.session_context()?;
         crate::views::register(&base).await?;
-        information_schema::register(&base).await?;
-        setup_pg_catalog(&base, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
-        pg_functions::register(&base);
-        Ok(SessionFactory { base })
+        Ok(SessionFactory {
+            base,
+            scopes: Mutex::new(HashMap::new()),
+            memory,
+        })
     }
 
-    /// A new session for a connection: a copy of the base session's state
-    /// (its own settings and functions; the same tables and memory pool).
-    /// Login registers the user's functions in it
-    /// ([`SessionFactory::log_in`]).
+    /// The prepared session of `scope` (built on first use): fails if the
+    /// scope names a unit the data does not hold.
+    pub async fn scope(&self, scope: Scope) -> Result<SessionContext, EngineError> {
+        let mut scopes = self.scopes.lock().await;
+        if let Some(ctx) = scopes.get(&scope) {
+            return Ok(ctx.clone());
+        }
+        let ctx = self.prepare(scope).await?;
+        scopes.insert(scope, ctx.clone());
+        Ok(ctx)
+    }
+
+    async fn prepare(&self, scope: Scope) -> Result<SessionContext, EngineError> {
+        let units = Units::of(&self.base, scope).await?;
+        let relations = scoped_relations(&self.base, scope, &units).await?;
+        let config = self.base.state().config().clone();
+        let ctx = SessionContext::new_with_config_rt(config, self.base.runtime_env());
+        for (name, provider) in relations {
+            ctx.register_table(name.as_str(), provider)?;
+        }
+        sapa_udfs::register_all(&ctx);
+        information_schema::register(&ctx).await?;
+        setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
+        pg_functions::register(&ctx);
+        let frozen = ReadOnlyCatalogList::wrap(Arc::clone(ctx.state().catalog_list()))?;
+        let state = SessionStateBuilder::new_from_existing(ctx.state())
+            .with_catalog_list(frozen)
+            // No `CREATE EXTERNAL TABLE` formats: nothing may be read from
+            // a path a user names.
+            .with_table_factories(HashMap::new())
+            .build();
+        Ok(SessionContext::new_with_state(state))
+    }
+
+    /// A connection's session before login: it sees nothing.
     pub fn session(&self) -> Arc<SessionContext> {
-        Arc::new(SessionContext::new_with_state(self.base.state()))
+        Arc::new(SessionContext::new())
     }
 
-    /// Makes `current_user`/`session_user` of `session` answer `user`.
-    pub fn log_in(session: &SessionContext, user: &str) {
+    /// Turns `session` into `user`'s session in `scope`: a copy of the
+    /// scope's state with its own settings and memory pool, and
+    /// `current_user`/`session_user` answering `user`.
+    pub async fn log_in(
+        &self,
+        session: &SessionContext,
+        user: &str,
+        scope: Scope,
+    ) -> Result<(), EngineError> {
+        let prepared = self.scope(scope).await?;
+        let runtime = RuntimeEnvBuilder::from_runtime_env(&prepared.runtime_env())
+            .with_memory_pool(self.memory.session_pool())
+            .build_arc()?;
+        let state = SessionStateBuilder::new_from_existing(prepared.state())
+            .with_runtime_env(runtime)
+            .build();
+        *session.state_ref().write() = state;
         pg_functions::register_for_user(session, user);
+        Ok(())
     }
 }

@@ -22,8 +22,13 @@ use futures::Sink;
 use datafusion::prelude::SessionContext;
 
 use super::PG_VERSION;
+use super::cancel::STATEMENT_TIMEOUT_KEY;
 use super::session::SessionFactory;
 use super::sqlstate::{code, fatal_error};
+use crate::engine::Scope;
+
+/// The client-metadata key of the connection's scope.
+pub(crate) const SCOPE_KEY: &str = "sapa.scope";
 
 /// The only user when no users file is given.
 pub(crate) const DEFAULT_USER: &str = "sapa";
@@ -33,6 +38,10 @@ pub(crate) struct Startup {
     pub(crate) peer: SocketAddr,
     /// The connection's session, which login binds to the user.
     pub(crate) session: Arc<SessionContext>,
+    /// Where the session of a user's scope comes from.
+    pub(crate) sessions: Arc<SessionFactory>,
+    /// The `statement_timeout` a session starts with.
+    pub(crate) statement_timeout: Option<std::time::Duration>,
     pub(crate) connections: Arc<ConnectionManager>,
     /// Set when the server is full: every login is refused with 53300.
     pub(crate) refuse_full: Option<usize>,
@@ -80,6 +89,38 @@ fn server_parameters() -> DefaultServerParameterProvider {
     params
 }
 
+impl Startup {
+    /// Binds the connection's session to `user` in `scope` once the user
+    /// is authenticated.
+    async fn logged_in<C: ClientInfo>(
+        &self,
+        client: &mut C,
+        user: &str,
+        scope: Scope,
+    ) -> PgWireResult<()> {
+        self.sessions
+            .log_in(&self.session, user, scope)
+            .await
+            .map_err(|err| {
+                log::error!("login of {user} in scope {scope} failed: {err}");
+                fatal_error(
+                    code::INVALID_AUTHORIZATION,
+                    format!("the scope of user \"{user}\" cannot be served: {err}"),
+                )
+            })?;
+        client
+            .metadata_mut()
+            .insert(SCOPE_KEY.to_string(), scope.to_string());
+        if let Some(timeout) = self.statement_timeout {
+            client.metadata_mut().insert(
+                STATEMENT_TIMEOUT_KEY.to_string(),
+                timeout.as_millis().to_string(),
+            );
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl StartupHandler for Startup {
     async fn on_startup<C>(
@@ -103,7 +144,7 @@ impl StartupHandler for Startup {
             .cloned()
             .unwrap_or_default();
         self.admit(&user)?;
-        SessionFactory::log_in(&self.session, &user);
+        self.logged_in(client, &user, Scope::Ministry).await?;
         let (pid, secret) = RandomPidSecretKeyGenerator::default().generate(client);
         client.set_pid_and_secret_key(pid, secret.clone());
         // The handle lets a CancelRequest carrying this pid and key reach
@@ -120,10 +161,17 @@ impl StartupHandler for Startup {
 mod tests {
     use super::*;
 
-    fn startup(peer: &str) -> Startup {
+    /// A startup handler over an empty dataset.
+    async fn startup(peer: &str) -> Startup {
+        let dir = tempfile::tempdir().unwrap();
+        let location = crate::storage::DataLocation::local(dir.path()).unwrap();
+        let engine = crate::engine::Engine::at(&location, crate::storage::Manifest::new(0, None));
+        let memory = crate::engine::MemoryBudget::new(1 << 30, 1 << 30);
         Startup {
             peer: peer.parse().unwrap(),
             session: Arc::new(SessionContext::new()),
+            sessions: Arc::new(SessionFactory::new(&engine, memory).await.unwrap()),
+            statement_timeout: None,
             connections: Arc::new(ConnectionManager::new()),
             refuse_full: None,
         }
@@ -137,20 +185,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn without_users_file_only_sapa_on_loopback_logs_in() {
-        assert_eq!(code_of(startup("127.0.0.1:50000").admit("sapa")), "ok");
-        assert_eq!(code_of(startup("[::1]:50000").admit("sapa")), "ok");
+    #[tokio::test]
+    async fn without_users_file_only_sapa_on_loopback_logs_in() {
         assert_eq!(
-            code_of(startup("127.0.0.1:50000").admit("postgres")),
+            code_of(startup("127.0.0.1:50000").await.admit("sapa")),
+            "ok"
+        );
+        assert_eq!(code_of(startup("[::1]:50000").await.admit("sapa")), "ok");
+        assert_eq!(
+            code_of(startup("127.0.0.1:50000").await.admit("postgres")),
             "28000"
         );
-        assert_eq!(code_of(startup("10.1.2.3:50000").admit("sapa")), "28000");
+        assert_eq!(
+            code_of(startup("10.1.2.3:50000").await.admit("sapa")),
+            "28000"
+        );
     }
 
-    #[test]
-    fn a_full_server_refuses_with_53300() {
-        let mut s = startup("127.0.0.1:50000");
+    #[tokio::test]
+    async fn a_full_server_refuses_with_53300() {
+        let mut s = startup("127.0.0.1:50000").await;
         s.refuse_full = Some(3);
         assert_eq!(code_of(s.admit("sapa")), "53300");
     }

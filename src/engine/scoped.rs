@@ -1,0 +1,292 @@
+//! The tables and views of one scope (SPEC §8): what a user of that scope
+//! may query, and nothing else.
+//!
+//! Every relation of the SQL surface becomes a read-only view over the full
+//! relation of the engine's session, filtered to the units of the scope —
+//! and, for researchers, with `student_id` replaced by a keyed pseudonym.
+//! The full relations are reachable only through those views' plans, never
+//! by name, so no SQL a user writes can widen the scope: a session built
+//! from [`scoped_relations`] simply has nothing else to read.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, Int64Array};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::{TableType, ViewTable};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
+
+use super::pseudonym::PSEUDONYM_UDF;
+use super::{EngineError, Scope};
+use crate::storage::StoredTable;
+
+/// The units a scope sees: `None` means every unit of that level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Units {
+    /// Visible regions.
+    pub regions: Option<Vec<i64>>,
+    /// Visible districts.
+    pub districts: Option<Vec<i64>>,
+    /// Visible schools.
+    pub schools: Option<Vec<i64>>,
+}
+
+impl Units {
+    /// Looks up the units of `scope` in `ctx`'s `regions`, `districts` and
+    /// `schools`; a scope naming a unit that does not exist is an error.
+    pub async fn of(ctx: &SessionContext, scope: Scope) -> Result<Units, EngineError> {
+        let ids = |sql: String| async move { ids(ctx, &sql).await };
+        let units = match scope {
+            Scope::Ministry | Scope::Researcher => Units {
+                regions: None,
+                districts: None,
+                schools: None,
+            },
+            Scope::Region(id) => {
+                let regions = ids(format!(
+                    "SELECT region_id FROM regions WHERE region_id = {id}"
+                ));
+                let districts = ids(format!(
+                    "SELECT district_id FROM districts WHERE region_id = {id}"
+                ));
+                let schools = ids(format!(
+                    "SELECT s.school_id FROM schools s JOIN districts d \
+                     ON s.district_id = d.district_id WHERE d.region_id = {id}"
+                ));
+                Units {
+                    regions: Some(regions.await?),
+                    districts: Some(districts.await?),
+                    schools: Some(schools.await?),
+                }
+            }
+            Scope::District(id) => Units {
+                regions: Some(Vec::new()),
+                districts: Some(
+                    ids(format!(
+                        "SELECT district_id FROM districts WHERE district_id = {id}"
+                    ))
+                    .await?,
+                ),
+                schools: Some(
+                    ids(format!(
+                        "SELECT school_id FROM schools WHERE district_id = {id}"
+                    ))
+                    .await?,
+                ),
+            },
+            Scope::School(id) => Units {
+                regions: Some(Vec::new()),
+                districts: Some(Vec::new()),
+                schools: Some(
+                    ids(format!(
+                        "SELECT school_id FROM schools WHERE school_id = {id}"
+                    ))
+                    .await?,
+                ),
+            },
+        };
+        let own = match scope {
+            Scope::Region(_) => &units.regions,
+            Scope::District(_) => &units.districts,
+            Scope::School(_) => &units.schools,
+            Scope::Ministry | Scope::Researcher => return Ok(units),
+        };
+        if own.as_ref().is_some_and(Vec::is_empty) {
+            return Err(EngineError::UnknownUnit(scope));
+        }
+        Ok(units)
+    }
+
+    /// Whether the scope sees the whole country.
+    fn all(&self) -> bool {
+        self.regions.is_none()
+    }
+}
+
+/// The ids a one-column query returns, sorted.
+async fn ids(ctx: &SessionContext, sql: &str) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for batch in ctx.sql(sql).await?.collect().await? {
+        let column = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| DataFusionError::Internal(format!("ids of {sql}: not Int64")))?;
+        out.extend(column.iter().flatten());
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// `column IN (ids)`, or TRUE/FALSE for every/no unit.
+fn member(column: &str, ids: &Option<Vec<i64>>) -> Cow<'static, str> {
+    match ids {
+        None => "TRUE".into(),
+        Some(ids) if ids.is_empty() => "FALSE".into(),
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("{column} IN ({})", list.join(", ")).into()
+        }
+    }
+}
+
+/// The row filter of a relation for `scope`.
+fn row_filter(relation: &str, scope: Scope, units: &Units) -> Cow<'static, str> {
+    // The marks and statuses carry their school's district and region:
+    // the most specific column keeps the Parquet pruning by row group.
+    let placed = || -> Cow<'static, str> {
+        match scope {
+            Scope::Region(id) => format!("region_id = {id}").into(),
+            Scope::District(id) => format!("district_id = {id}").into(),
+            Scope::School(id) => format!("school_id = {id}").into(),
+            Scope::Ministry | Scope::Researcher => "TRUE".into(),
+        }
+    };
+    match relation {
+        "regions" => member("region_id", &units.regions),
+        "districts" => member("district_id", &units.districts),
+        "schools" | "classes" | "modo" => member("school_id", &units.schools),
+        "enrollments" => match &units.schools {
+            None => "TRUE".into(),
+            Some(_) => format!(
+                "class_id IN (SELECT class_id FROM classes WHERE {})",
+                member("school_id", &units.schools)
+            )
+            .into(),
+        },
+        "marks" | "marks_history" | "student_status" | "report_by_school" => placed(),
+        // A unit outside the scope is invisible, aggregates above it
+        // included: a district sees its own row, not its region's.
+        "indicators" => format!(
+            "(level = 'school' AND {}) OR (level = 'district' AND {}) \
+             OR (level = 'region' AND {}) OR (level = 'country' AND {})",
+            member("unit_id", &units.schools),
+            member("unit_id", &units.districts),
+            member("unit_id", &units.regions),
+            units.all()
+        )
+        .into(),
+        // Reference tables every role sees: subjects, calendar.
+        _ => "TRUE".into(),
+    }
+}
+
+/// The relations of the SQL surface: the stored tables and the views.
+fn relations() -> Vec<(&'static str, TableType)> {
+    let mut all: Vec<(&'static str, TableType)> = StoredTable::ALL
+        .iter()
+        .map(|t| (t.name(), TableType::Base))
+        .collect();
+    all.extend(
+        crate::views::VIEWS
+            .iter()
+            .map(|(name, _)| (*name, TableType::View)),
+    );
+    all
+}
+
+/// Every relation of the SQL surface as `scope` sees it, built over the
+/// full relations of `base` (which must hold the tables, the views and
+/// Sapa's functions). `units` are the scope's [`Units`].
+pub async fn scoped_relations(
+    base: &SessionContext,
+    scope: Scope,
+    units: &Units,
+) -> Result<Vec<(String, Arc<dyn TableProvider>)>> {
+    // The plans are built in a copy of the base session that alone knows
+    // the pseudonym function: users never can call it (a callable one would
+    // re-identify students by guessing ids).
+    let builder = SessionContext::new_with_state(base.state());
+    let pseudonym = PSEUDONYM_UDF.name();
+    builder.register_udf(PSEUDONYM_UDF.as_ref().clone());
+    let mut out = Vec::new();
+    for (name, kind) in relations() {
+        let schema = builder.table_provider(name).await?.schema();
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let quoted = format!("\"{}\"", f.name());
+                if scope == Scope::Researcher && f.name() == "student_id" {
+                    format!("{pseudonym}({quoted}) AS {quoted}")
+                } else {
+                    quoted
+                }
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {name} WHERE {}",
+            columns.join(", "),
+            row_filter(name, scope, units)
+        );
+        let plan = builder.sql(&sql).await?.into_unoptimized_plan();
+        let provider: Arc<dyn TableProvider> = Arc::new(ScopedRelation {
+            view: ViewTable::new(plan, None),
+            kind,
+        });
+        out.push((name.to_string(), provider));
+    }
+    Ok(out)
+}
+
+/// A relation of a scope: a view over the full relation that still says
+/// whether it is a table or a view, so catalogs (`\dt`, `\dv`) list it as
+/// clients expect. It cannot be written to.
+#[derive(Debug)]
+struct ScopedRelation {
+    view: ViewTable,
+    kind: TableType,
+}
+
+#[async_trait]
+impl TableProvider for ScopedRelation {
+    fn schema(&self) -> SchemaRef {
+        self.view.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.kind
+    }
+
+    fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
+        self.view.get_logical_plan()
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.view.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.view.scan(state, projection, filters, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn membership_of_every_none_and_some_units() {
+        assert_eq!(member("school_id", &None), "TRUE");
+        assert_eq!(member("school_id", &Some(vec![])), "FALSE");
+        assert_eq!(
+            member("school_id", &Some(vec![3, 5])),
+            "school_id IN (3, 5)"
+        );
+    }
+}

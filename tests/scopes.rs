@@ -1,0 +1,489 @@
+//! Who sees what (SPEC §8), read-only, and the limits that keep the server
+//! up (issue 6): scoped sessions against the full data filtered by hand,
+//! and refused statements, `SET`s kept apart, `statement_timeout` and the
+//! memory limit over a real socket.
+
+// Test helpers outside #[test] functions fail the test by panicking.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "server/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::prelude::SessionContext;
+use sapa::engine::{Engine, MemoryBudget, Scope};
+use sapa::server::{ServerOptions, SessionFactory};
+use sapa::storage::DataLocation;
+use support::{connect, dataset, engine_rows, sqlstate, start, start_with};
+
+/// The session factory over the tiny dataset.
+async fn factory() -> SessionFactory {
+    let data = dataset().await;
+    let engine = Engine::open(&DataLocation::local(&data).unwrap())
+        .await
+        .unwrap();
+    SessionFactory::new(&engine, MemoryBudget::new(1 << 30, 1 << 30))
+        .await
+        .unwrap()
+}
+
+/// A logged-in session of `scope`.
+async fn session(factory: &SessionFactory, scope: Scope) -> Arc<SessionContext> {
+    let session = factory.session();
+    factory.log_in(&session, "tester", scope).await.unwrap();
+    session
+}
+
+async fn count(ctx: &SessionContext, sql: &str) -> i64 {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let column = batches[0].column(0);
+    datafusion::common::cast::as_int64_array(column)
+        .unwrap()
+        .value(0)
+}
+
+/// What the full data answers.
+async fn full(sql: &str) -> i64 {
+    engine_rows(sql).await[0][0].parse().unwrap()
+}
+
+/// One id the tiny data holds.
+async fn some_id(sql: &str) -> i64 {
+    full(sql).await
+}
+
+/// Every relation of the SQL surface with the hand-written filter that
+/// picks the rows a scope sees, given `schools`, `districts`, `regions`
+/// as SQL lists of the scope's units (subqueries over the full data) and
+/// whether the scope sees the country.
+fn hand_filters(
+    schools: &str,
+    districts: &str,
+    regions: &str,
+    country: bool,
+) -> Vec<(&'static str, String)> {
+    let in_schools = format!("school_id IN ({schools})");
+    vec![
+        ("regions", format!("region_id IN ({regions})")),
+        ("districts", format!("district_id IN ({districts})")),
+        ("schools", in_schools.clone()),
+        ("subjects", "TRUE".to_string()),
+        ("calendar", "TRUE".to_string()),
+        ("classes", in_schools.clone()),
+        (
+            "enrollments",
+            format!("class_id IN (SELECT class_id FROM classes WHERE {in_schools})"),
+        ),
+        ("modo", in_schools.clone()),
+        ("marks_history", in_schools.clone()),
+        ("marks", in_schools.clone()),
+        ("student_status", in_schools.clone()),
+        ("report_by_school", in_schools.clone()),
+        (
+            "indicators",
+            format!(
+                "(level = 'school' AND unit_id IN ({schools})) \
+                 OR (level = 'district' AND unit_id IN ({districts})) \
+                 OR (level = 'region' AND unit_id IN ({regions})) \
+                 OR (level = 'country' AND {country})"
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_relation_of_every_scope_holds_the_hand_filtered_rows() {
+    let factory = factory().await;
+    let region = some_id("SELECT max(region_id) FROM regions").await;
+    let district = some_id(&format!(
+        "SELECT min(district_id) FROM districts WHERE region_id = {region}"
+    ))
+    .await;
+    let school = some_id(&format!(
+        "SELECT max(school_id) FROM schools WHERE district_id = {district}"
+    ))
+    .await;
+    let none = "SELECT -1";
+    let cases = [
+        (
+            Scope::Region(region),
+            format!(
+                "SELECT school_id FROM schools WHERE district_id IN \
+                 (SELECT district_id FROM districts WHERE region_id = {region})"
+            ),
+            format!("SELECT district_id FROM districts WHERE region_id = {region}"),
+            format!("SELECT {region}"),
+        ),
+        (
+            Scope::District(district),
+            format!("SELECT school_id FROM schools WHERE district_id = {district}"),
+            format!("SELECT {district}"),
+            none.to_string(),
+        ),
+        (
+            Scope::School(school),
+            format!("SELECT {school}"),
+            none.to_string(),
+            none.to_string(),
+        ),
+    ];
+    for (scope, schools, districts, regions) in cases {
+        let ctx = session(&factory, scope).await;
+        for (relation, filter) in hand_filters(&schools, &districts, &regions, false) {
+            let expected = full(&format!("SELECT count(*) FROM {relation} WHERE {filter}")).await;
+            let got = count(&ctx, &format!("SELECT count(*) FROM {relation}")).await;
+            assert_eq!(got, expected, "{scope}: {relation}");
+            if matches!(
+                relation,
+                "schools" | "marks" | "student_status" | "indicators"
+            ) {
+                let everything = full(&format!("SELECT count(*) FROM {relation}")).await;
+                assert!(
+                    got < everything,
+                    "{scope}: {relation} must be narrower than the country"
+                );
+            }
+        }
+    }
+    // The ministry and researchers see every row.
+    for scope in [Scope::Ministry, Scope::Researcher] {
+        let ctx = session(&factory, scope).await;
+        for (relation, _) in hand_filters(none, none, none, true) {
+            let expected = full(&format!("SELECT count(*) FROM {relation}")).await;
+            let got = count(&ctx, &format!("SELECT count(*) FROM {relation}")).await;
+            assert_eq!(got, expected, "{scope}: {relation}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn joins_subqueries_and_ctes_cannot_reach_past_the_scope() {
+    let factory = factory().await;
+    let district = some_id("SELECT min(district_id) FROM districts").await;
+    let ctx = session(&factory, Scope::District(district)).await;
+    let mine = format!("SELECT school_id FROM schools WHERE district_id = {district}");
+    for (scoped, by_hand) in [
+        (
+            "SELECT count(*) FROM marks m JOIN schools s ON m.school_id = s.school_id".to_string(),
+            format!("SELECT count(*) FROM marks WHERE school_id IN ({mine})"),
+        ),
+        (
+            // A join to an unscoped reference table does not widen.
+            "SELECT count(*) FROM marks m JOIN subjects USING (subject_id)".to_string(),
+            format!("SELECT count(*) FROM marks WHERE school_id IN ({mine})"),
+        ),
+        (
+            "SELECT count(*) FROM (SELECT DISTINCT student_id FROM student_status) t".to_string(),
+            format!(
+                "SELECT count(*) FROM (SELECT DISTINCT student_id FROM student_status \
+                 WHERE school_id IN ({mine})) t"
+            ),
+        ),
+        (
+            "WITH e AS (SELECT * FROM enrollments) SELECT count(*) FROM e".to_string(),
+            format!(
+                "SELECT count(*) FROM enrollments WHERE class_id IN \
+                 (SELECT class_id FROM classes WHERE school_id IN ({mine}))"
+            ),
+        ),
+        (
+            // Naming the catalog and schema reaches the same scoped table.
+            "SELECT count(*) FROM sapa.public.marks_history".to_string(),
+            format!("SELECT count(*) FROM marks_history WHERE school_id IN ({mine})"),
+        ),
+        (
+            "SELECT count(*) FROM indicators WHERE level IN ('region', 'country')".to_string(),
+            "SELECT 0".to_string(),
+        ),
+    ] {
+        assert_eq!(count(&ctx, &scoped).await, full(&by_hand).await, "{scoped}");
+    }
+    // Nothing else is there to name: no other catalog, no other schema
+    // holding the full tables.
+    for sql in [
+        "SELECT count(*) FROM datafusion.public.marks",
+        "SELECT count(*) FROM sapa.base.marks",
+    ] {
+        assert!(ctx.sql(sql).await.is_err(), "{sql} must not plan");
+    }
+    let schemas = count(
+        &ctx,
+        "SELECT count(DISTINCT table_schema) FROM information_schema.tables",
+    )
+    .await;
+    assert!(schemas <= 3, "public, pg_catalog, information_schema only");
+}
+
+#[tokio::test]
+async fn the_catalog_of_a_scope_lists_the_sql_surface_and_cannot_change() {
+    let factory = factory().await;
+    let school = some_id("SELECT min(school_id) FROM schools").await;
+    let ctx = session(&factory, Scope::School(school)).await;
+    let relations = engine_rows_of(
+        &ctx,
+        "SELECT c.relname, c.relkind FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid \
+         WHERE n.nspname = 'public' ORDER BY c.relname",
+    )
+    .await;
+    let expected: Vec<Vec<String>> = [
+        ("calendar", "r"),
+        ("classes", "r"),
+        ("districts", "r"),
+        ("enrollments", "r"),
+        ("indicators", "v"),
+        ("marks", "r"),
+        ("marks_history", "r"),
+        ("modo", "r"),
+        ("regions", "r"),
+        ("report_by_school", "v"),
+        ("schools", "r"),
+        ("student_status", "r"),
+        ("subjects", "r"),
+    ]
+    .iter()
+    .map(|(n, k)| vec![n.to_string(), k.to_string()])
+    .collect();
+    assert_eq!(relations, expected);
+    // Even past the server's statement guard, the catalog refuses.
+    for sql in [
+        "CREATE VIEW leak AS SELECT 1",
+        "CREATE TABLE leak AS SELECT 1",
+        "CREATE SCHEMA leak",
+        "DROP TABLE marks",
+        "DROP VIEW indicators",
+    ] {
+        let planned = ctx.sql(sql).await;
+        let err = match planned {
+            Err(e) => e.to_string(),
+            Ok(df) => df.collect().await.map(|_| ()).unwrap_err().to_string(),
+        };
+        assert!(
+            err.contains("read-only") || err.contains("doesn't exist"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(
+        engine_rows_of(&ctx, "SELECT count(*) FROM indicators")
+            .await
+            .len(),
+        1
+    );
+    // Still the same tables, for this and any other session of the scope.
+    let other = session(&factory, Scope::School(school)).await;
+    assert_eq!(count(&other, "SELECT count(*) FROM marks").await, {
+        full(&format!(
+            "SELECT count(*) FROM marks WHERE school_id = {school}"
+        ))
+        .await
+    });
+}
+
+#[tokio::test]
+async fn researchers_see_pseudonyms_that_still_join_and_follow_students() {
+    let factory = factory().await;
+    let ctx = session(&factory, Scope::Researcher).await;
+    let real = engine_rows("SELECT DISTINCT student_id FROM marks").await;
+    let seen = engine_rows_of(&ctx, "SELECT DISTINCT student_id FROM marks").await;
+    assert_eq!(seen.len(), real.len(), "one pseudonym per student");
+    let real: std::collections::HashSet<_> = real.into_iter().collect();
+    assert!(
+        seen.iter().all(|id| !real.contains(id)),
+        "no real student id is shown"
+    );
+    // The same student has the same pseudonym in every table.
+    for (scoped, by_hand) in [
+        (
+            "SELECT count(*) FROM marks m JOIN enrollments e \
+             ON m.student_id = e.student_id AND m.class_id = e.class_id",
+            "SELECT count(*) FROM marks m JOIN enrollments e \
+             ON m.student_id = e.student_id AND m.class_id = e.class_id",
+        ),
+        (
+            "SELECT count(*) FROM student_status a JOIN student_status b \
+             ON a.student_id = b.student_id \
+             WHERE a.period = 'Q1' AND b.period = 'Q2' AND a.academic_year = b.academic_year",
+            "SELECT count(*) FROM student_status a JOIN student_status b \
+             ON a.student_id = b.student_id \
+             WHERE a.period = 'Q1' AND b.period = 'Q2' AND a.academic_year = b.academic_year",
+        ),
+    ] {
+        assert_eq!(count(&ctx, scoped).await, full(by_hand).await, "{scoped}");
+    }
+    // The pseudonym function itself is out of reach.
+    assert!(ctx.sql("SELECT sapa_pseudonym(1)").await.is_err());
+}
+
+#[tokio::test]
+async fn a_scope_naming_a_unit_the_data_lacks_is_refused() {
+    let factory = factory().await;
+    let Err(err) = factory.scope(Scope::District(987_654)).await else {
+        panic!("an unknown district must be refused");
+    };
+    assert!(err.to_string().contains("district:987654"), "{err}");
+}
+
+/// A scoped session's rows as text.
+async fn engine_rows_of(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for r in 0..batch.num_rows() {
+            rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn statements_that_write_or_reach_files_are_refused_with_42501() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("leak.csv");
+    let target = target.display();
+    let refused = [
+        "CREATE TABLE t (a INT)".to_string(),
+        "CREATE VIEW v AS SELECT 1".to_string(),
+        format!("CREATE EXTERNAL TABLE ext STORED AS CSV LOCATION '{target}'"),
+        "DROP TABLE marks".to_string(),
+        "INSERT INTO regions VALUES (99, 'x', 'y')".to_string(),
+        "DELETE FROM marks".to_string(),
+        "UPDATE schools SET name_kk = 'x'".to_string(),
+        format!("COPY marks TO '{target}'"),
+        format!("COPY (SELECT 1) TO '{target}'"),
+        "SELECT * INTO copied FROM schools".to_string(),
+        "SET ROLE postgres".to_string(),
+        "SET datafusion.runtime.memory_limit = '100G'".to_string(),
+    ];
+    for sql in &refused {
+        // Simple protocol …
+        let err = client.simple_query(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "42501", "{sql}: {err}");
+        // … and extended.
+        let err = client.execute(sql.as_str(), &[]).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "42501", "{sql} (extended): {err}");
+    }
+    assert!(
+        !dir.path().join("leak.csv").exists(),
+        "no server file written"
+    );
+    // Nothing changed, and the connection goes on.
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM regions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, full("SELECT count(*) FROM regions").await);
+}
+
+/// What `SHOW name` answers.
+async fn show(client: &tokio_postgres::Client, name: &str) -> String {
+    let rows = client.simple_query(&format!("SHOW {name}")).await.unwrap();
+    rows.iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap().to_string()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_sessions_set_never_reaches_another() {
+    let addr = start().await;
+    let a = connect(addr).await;
+    let b = connect(addr).await;
+    let before = show(&b, "datafusion.execution.batch_size").await;
+    a.simple_query("SET datafusion.execution.batch_size = 123")
+        .await
+        .unwrap();
+    a.simple_query("SET statement_timeout = '5s'")
+        .await
+        .unwrap();
+    assert_eq!(show(&a, "datafusion.execution.batch_size").await, "123");
+    assert_eq!(show(&b, "datafusion.execution.batch_size").await, before);
+    assert_eq!(show(&b, "statement_timeout").await, "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_stops_a_query_while_its_rows_are_computed() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    client
+        .simple_query("SET statement_timeout = '300ms'")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // About 5 s of work uncancelled (see the cancel test), all of it in
+    // the row stream.
+    let err = tokio::time::timeout(
+        Duration::from_secs(60),
+        client.simple_query(
+            "SELECT count(*) FROM marks a CROSS JOIN marks b WHERE a.student_id + b.student_id = 7",
+        ),
+    )
+    .await
+    .expect("the timeout must end the query")
+    .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(sqlstate(&err), "57014", "{err}");
+    assert!(
+        err.as_db_error()
+            .is_some_and(|e| e.message().contains("statement timeout")),
+        "{err}"
+    );
+    eprintln!("statement_timeout 300ms: the query ended after {took:?}");
+    client
+        .simple_query("SET statement_timeout = 0")
+        .await
+        .unwrap();
+    client.simple_query("SELECT 1").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_the_memory_limit_ends_with_53200_and_others_go_on() {
+    let addr = start_with(ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        query_memory: 256 << 10,
+        memory: 1 << 20,
+        ..ServerOptions::default()
+    })
+    .await;
+    let greedy = connect(addr).await;
+    let other = connect(addr).await;
+    // A hash join's build side cannot spill.
+    let err = greedy
+        .simple_query(
+            "SELECT count(*) FROM marks_history a JOIN marks_history b \
+             ON a.student_id = b.student_id AND a.subject_id = b.subject_id",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "53200", "{err}");
+    let message = err.as_db_error().unwrap().message().to_string();
+    assert!(message.contains("per-query memory limit"), "{message}");
+    for client in [&greedy, &other] {
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM schools", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, full("SELECT count(*) FROM schools").await);
+    }
+}
