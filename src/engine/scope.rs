@@ -20,9 +20,7 @@ pub enum Scope {
 
 /// A scope that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown scope {0:?} (expected ministry, researcher, region:ID, district:ID or school:ID)"
-)]
+#[error("unknown scope {0:?} (expected ministry, researcher, region:ID, district:ID or school:ID)")]
 pub struct ScopeParseError(pub String);
 
 impl FromStr for Scope {
@@ -65,7 +63,13 @@ mod tests {
 
     #[test]
     fn scopes_round_trip_and_bad_ones_are_named() {
-        for text in ["ministry", "researcher", "region:3", "district:301", "school:30105"] {
+        for text in [
+            "ministry",
+            "researcher",
+            "region:3",
+            "district:301",
+            "school:30105",
+        ] {
             assert_eq!(text.parse::<Scope>().unwrap().to_string(), text);
         }
         assert_eq!(" district: 7 ".parse::<Scope>(), Ok(Scope::District(7)));

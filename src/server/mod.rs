@@ -32,21 +32,30 @@ mod pg_lookup;
 mod pg_types;
 mod rewrite;
 mod savepoints;
+mod scram;
 mod session;
 mod sqlstate;
 mod startup;
+mod tls;
+mod users;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion_postgres::pgwire::api::ConnectionManager;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use crate::engine::{Engine, EngineError};
 
+pub use scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
 pub use session::SessionFactory;
 pub use sqlstate::sqlstate_of;
+pub use startup::SCOPE_METADATA;
+pub use tls::{TlsFiles, load_acceptor};
+pub use users::{User, Users, UsersError};
 
 /// The default address: PostgreSQL's port plus one, on loopback.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
@@ -72,6 +81,22 @@ pub enum ServerError {
     /// Preparing the base session failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The users file is unreadable or wrong.
+    #[error(transparent)]
+    Users(#[from] UsersError),
+    /// A TLS certificate or key file does not load.
+    #[error("TLS file {}: {reason}", file.display())]
+    Tls {
+        /// The certificate or key file at fault.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--require-tls` without a certificate: no client could connect.
+    #[error(
+        "TLS is required (--require-tls) but no certificate and key are given (--tls-cert, --tls-key)"
+    )]
+    RequireTlsWithoutCert,
 }
 
 /// How the server runs.
@@ -82,6 +107,15 @@ pub struct ServerOptions {
     /// The most concurrent connections; the one over it is refused with
     /// SQLSTATE 53300 (0 = no limit).
     pub max_connections: usize,
+    /// Who may log in, with SCRAM-SHA-256 passwords. `None`: loopback
+    /// clients only, as user `sapa` with the ministry's scope.
+    pub users: Option<Arc<Users>>,
+    /// The certificate and key to offer TLS with (`None`: no TLS; clients
+    /// asking for it are told so and may go on in plaintext).
+    pub tls: Option<TlsFiles>,
+    /// Refuse clients that did not negotiate TLS (SQLSTATE 28000). Needs
+    /// [`ServerOptions::tls`].
+    pub require_tls: bool,
 }
 
 impl Default for ServerOptions {
@@ -89,6 +123,9 @@ impl Default for ServerOptions {
         ServerOptions {
             listen: DEFAULT_LISTEN.to_string(),
             max_connections: 100,
+            users: None,
+            tls: None,
+            require_tls: false,
         }
     }
 }
@@ -98,12 +135,20 @@ pub struct Server {
     listener: TcpListener,
     shared: Arc<connection::Shared>,
     limiter: Option<Arc<Semaphore>>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl Server {
-    /// Prepares the base session over `engine` and binds the listening
-    /// socket (nothing is accepted until [`Server::run`]).
+    /// Loads the TLS files, prepares the base session over `engine` and
+    /// binds the listening socket (nothing is accepted until
+    /// [`Server::run`]). TLS files that do not load are an error, never a
+    /// plaintext fallback.
     pub async fn bind(engine: Engine, options: ServerOptions) -> Result<Server, ServerError> {
+        let tls = match &options.tls {
+            Some(files) => Some(load_acceptor(&files.cert, &files.key)?),
+            None if options.require_tls => return Err(ServerError::RequireTlsWithoutCert),
+            None => None,
+        };
         let sessions = SessionFactory::new(&engine).await?;
         let listener =
             TcpListener::bind(&options.listen)
@@ -116,6 +161,8 @@ impl Server {
             sessions,
             connections: Arc::new(ConnectionManager::new()),
             max_connections: options.max_connections,
+            users: options.users,
+            require_tls: options.require_tls,
         });
         let limiter = (options.max_connections > 0)
             .then(|| Arc::new(Semaphore::new(options.max_connections)));
@@ -123,6 +170,7 @@ impl Server {
             listener,
             shared,
             limiter,
+            tls,
         })
     }
 
@@ -156,6 +204,7 @@ impl Server {
                     Err(_) => {
                         tokio::spawn(connection::refuse_too_many(
                             socket,
+                            self.tls.clone(),
                             Arc::clone(&self.shared),
                         ));
                         continue;
@@ -163,9 +212,10 @@ impl Server {
                 },
             };
             let handlers = connection::ConnectionHandlers::new(Arc::clone(&self.shared), peer);
+            let tls = self.tls.clone();
             tokio::spawn(async move {
                 if let Err(err) =
-                    datafusion_postgres::pgwire::tokio::process_socket(socket, None, handlers).await
+                    datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await
                 {
                     log::info!("connection from {peer} ended: {err}");
                 }
