@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real PostgreSQL clients the server tests drive: psql (and
-# openssl for the TLS tests), a JDK
-# with pgjdbc (Debian's libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy
-# and pandas in a virtualenv at target/clients-venv. Idempotent: what is
-# already there is left alone. Part of the README's test command.
+# openssl, for the TLS tests' certificates), a JDK with pgjdbc (Debian's
+# libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy and pandas in a
+# virtualenv at target/clients-venv. Idempotent: what is already there is
+# left alone. Part of the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
