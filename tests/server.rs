@@ -217,6 +217,7 @@ async fn the_connection_over_the_limit_is_refused_with_53300() {
     let addr = support::start_with(sapa::server::ServerOptions {
         listen: "127.0.0.1:0".to_string(),
         max_connections: 2,
+        ..sapa::server::ServerOptions::default()
     })
     .await;
     let a = connect(addr).await;
