@@ -237,7 +237,7 @@ impl Startup {
 fn scram_failed(user: &str, peer: SocketAddr, err: ScramError) -> PgWireError {
     log::info!("login as {user:?} from {peer} failed: {err}");
     match err {
-        ScramError::Protocol(why) => fatal_error(code::PROTOCOL_VIOLATION, why),
+        ScramError::Protocol(_) => fatal_error(code::PROTOCOL_VIOLATION, err.to_string()),
         ScramError::WrongProof => fatal_error(
             code::INVALID_PASSWORD,
             format!("password authentication failed for user \"{user}\""),
@@ -335,6 +335,17 @@ mod tests {
         assert_eq!(
             code_of(startup("10.1.2.3:50000").admit("sapa", false)),
             "28000"
+        );
+    }
+
+    #[test]
+    fn logging_in_records_the_scope_in_the_connection() {
+        let s = startup("127.0.0.1:50000");
+        let mut client = datafusion_postgres::pgwire::api::DefaultClient::<()>::new(s.peer, false);
+        s.logged_in(&mut client, "ann", Scope::School(30105));
+        assert_eq!(
+            client.metadata().get(SCOPE_METADATA).map(String::as_str),
+            Some("school:30105")
         );
     }
 
