@@ -6,6 +6,7 @@ mod output;
 mod query;
 mod report;
 mod serve;
+mod user;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Serve a dataset over the PostgreSQL protocol (psql, Metabase, Python).
     Serve(serve::ServeArgs),
+    /// Manage users: `sapa user hash` prints a password's SCRAM-SHA-256 verifier.
+    User(user::UserArgs),
 }
 
 /// Where a dataset lives when `--data` is not given: `./data`.
@@ -92,5 +95,6 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Query(args) => runtime.block_on(query::run(args)),
         Command::Report(args) => runtime.block_on(report::run(args)),
         Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::User(args) => user::run(args),
     }
 }

@@ -15,6 +15,7 @@ use datafusion_postgres::pgwire::api::{
 };
 use datafusion_postgres::pgwire::error::PgWireError;
 use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
 
 use super::cancel::Cancellable;
 use super::copy::CopyHook;
@@ -25,6 +26,7 @@ use super::savepoints::Savepoints;
 use super::session::SessionFactory;
 use super::sqlstate::classify;
 use super::startup::Startup;
+use super::users::Users;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
@@ -33,6 +35,9 @@ pub(crate) struct Shared {
     pub(crate) max_connections: usize,
     /// The `statement_timeout` a session starts with.
     pub(crate) statement_timeout: Option<std::time::Duration>,
+    /// The users file, if any (see [`Startup`]).
+    pub(crate) users: Option<Arc<Users>>,
+    pub(crate) require_tls: bool,
 }
 
 /// The handlers of one connection (pgwire asks for them once per socket).
@@ -65,6 +70,9 @@ impl ConnectionHandlers {
                 statement_timeout: shared.statement_timeout,
                 connections: Arc::clone(&shared.connections),
                 refuse_full,
+                users: shared.users.clone(),
+                require_tls: shared.require_tls,
+                login: Default::default(),
             }),
             cancel: Arc::new(DefaultCancelHandler::new(Arc::clone(&shared.connections))),
         }
@@ -73,14 +81,18 @@ impl ConnectionHandlers {
 
 /// Answers a connection over the limit with SQLSTATE 53300 during its
 /// startup, as PostgreSQL does, and closes it.
-pub(crate) async fn refuse_too_many(socket: TcpStream, shared: Arc<Shared>) {
+pub(crate) async fn refuse_too_many(
+    socket: TcpStream,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+) {
     let peer = socket
         .peer_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let max = shared.max_connections;
     let handlers = ConnectionHandlers::build(shared, peer, Some(max));
     if let Err(err) =
-        datafusion_postgres::pgwire::tokio::process_socket(socket, None, handlers).await
+        datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await
     {
         log::info!("refused connection from {peer}: {err}");
     }

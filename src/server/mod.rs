@@ -33,21 +33,30 @@ mod pg_types;
 mod read_only;
 mod rewrite;
 mod savepoints;
+mod scram;
 mod session;
 mod sqlstate;
 mod startup;
+mod tls;
+mod users;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion_postgres::pgwire::api::ConnectionManager;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use crate::engine::{Engine, EngineError, MemoryBudget, Scope};
 
+pub use scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
 pub use session::SessionFactory;
 pub use sqlstate::sqlstate_of;
+pub use startup::SCOPE_METADATA;
+pub use tls::{TlsFiles, load_acceptor};
+pub use users::{User, Users, UsersError};
 
 /// The default address: PostgreSQL's port plus one, on loopback.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
@@ -73,6 +82,30 @@ pub enum ServerError {
     /// Preparing the base session failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The users file is unreadable or wrong.
+    #[error(transparent)]
+    Users(#[from] UsersError),
+    /// A TLS certificate or key file does not load.
+    #[error("TLS file {}: {reason}", file.display())]
+    Tls {
+        /// The certificate or key file at fault.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A user's scope cannot be served (it names a unit the data lacks).
+    #[error("user \"{user}\" of the users file: {source}")]
+    UserScope {
+        /// The user.
+        user: String,
+        /// Why.
+        source: EngineError,
+    },
+    /// `--require-tls` without a certificate: no client could connect.
+    #[error(
+        "TLS is required (--require-tls) but no certificate and key are given (--tls-cert, --tls-key)"
+    )]
+    RequireTlsWithoutCert,
 }
 
 /// How the server runs.
@@ -90,6 +123,15 @@ pub struct ServerOptions {
     pub memory: usize,
     /// The `statement_timeout` every session starts with (`None`: none).
     pub statement_timeout: Option<std::time::Duration>,
+    /// Who may log in, with SCRAM-SHA-256 passwords. `None`: loopback
+    /// clients only, as user `sapa` with the ministry's scope.
+    pub users: Option<Arc<Users>>,
+    /// The certificate and key to offer TLS with (`None`: no TLS; clients
+    /// asking for it are told so and may go on in plaintext).
+    pub tls: Option<TlsFiles>,
+    /// Refuse clients that did not negotiate TLS (SQLSTATE 28000). Needs
+    /// [`ServerOptions::tls`].
+    pub require_tls: bool,
 }
 
 /// Default memory of one query: 2 GiB.
@@ -105,6 +147,9 @@ impl Default for ServerOptions {
             query_memory: DEFAULT_QUERY_MEMORY,
             memory: DEFAULT_MEMORY,
             statement_timeout: None,
+            users: None,
+            tls: None,
+            require_tls: false,
         }
     }
 }
@@ -114,17 +159,35 @@ pub struct Server {
     listener: TcpListener,
     shared: Arc<connection::Shared>,
     limiter: Option<Arc<Semaphore>>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl Server {
-    /// Prepares the base session over `engine` and binds the listening
-    /// socket (nothing is accepted until [`Server::run`]).
+    /// Loads the TLS files, prepares the base session over `engine` and
+    /// binds the listening socket (nothing is accepted until
+    /// [`Server::run`]). TLS files that do not load are an error, never a
+    /// plaintext fallback.
     pub async fn bind(engine: Engine, options: ServerOptions) -> Result<Server, ServerError> {
+        let tls = match &options.tls {
+            Some(files) => Some(load_acceptor(&files.cert, &files.key)?),
+            None if options.require_tls => return Err(ServerError::RequireTlsWithoutCert),
+            None => None,
+        };
         let memory = MemoryBudget::new(options.memory, options.query_memory);
         let sessions = Arc::new(SessionFactory::new(&engine, memory).await?);
-        // The default user's scope is prepared now, so the first login
-        // does not wait for it.
+        // Every scope is prepared now: the first login does not wait for
+        // it, and a users file naming a unit the data lacks stops the
+        // server here, naming the user.
         sessions.scope(Scope::Ministry).await?;
+        for user in options.users.iter().flat_map(|users| users.iter()) {
+            sessions
+                .scope(user.scope)
+                .await
+                .map_err(|source| ServerError::UserScope {
+                    user: user.name.clone(),
+                    source,
+                })?;
+        }
         let listener =
             TcpListener::bind(&options.listen)
                 .await
@@ -137,6 +200,8 @@ impl Server {
             connections: Arc::new(ConnectionManager::new()),
             max_connections: options.max_connections,
             statement_timeout: options.statement_timeout,
+            users: options.users,
+            require_tls: options.require_tls,
         });
         let limiter = (options.max_connections > 0)
             .then(|| Arc::new(Semaphore::new(options.max_connections)));
@@ -144,6 +209,7 @@ impl Server {
             listener,
             shared,
             limiter,
+            tls,
         })
     }
 
@@ -177,6 +243,7 @@ impl Server {
                     Err(_) => {
                         tokio::spawn(connection::refuse_too_many(
                             socket,
+                            self.tls.clone(),
                             Arc::clone(&self.shared),
                         ));
                         continue;
@@ -184,9 +251,10 @@ impl Server {
                 },
             };
             let handlers = connection::ConnectionHandlers::new(Arc::clone(&self.shared), peer);
+            let tls = self.tls.clone();
             tokio::spawn(async move {
                 if let Err(err) =
-                    datafusion_postgres::pgwire::tokio::process_socket(socket, None, handlers).await
+                    datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await
                 {
                     log::info!("connection from {peer} ended: {err}");
                 }

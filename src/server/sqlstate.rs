@@ -26,6 +26,8 @@ pub(crate) mod code {
     pub(crate) const TOO_MANY_CONNECTIONS: &str = "53300";
     pub(crate) const INSUFFICIENT_PRIVILEGE: &str = "42501";
     pub(crate) const INVALID_AUTHORIZATION: &str = "28000";
+    pub(crate) const INVALID_PASSWORD: &str = "28P01";
+    pub(crate) const PROTOCOL_VIOLATION: &str = "08P01";
     pub(crate) const NO_ACTIVE_TRANSACTION: &str = "25P01";
     pub(crate) const IN_FAILED_TRANSACTION: &str = "25P02";
     pub(crate) const QUERY_CANCELED: &str = "57014";

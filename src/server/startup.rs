@@ -1,37 +1,44 @@
-//! Who may connect (SPEC §12): with no users file, only loopback clients
-//! logging in as `sapa`, with the ministry's scope. Each connection has its
-//! own startup handler, so concurrent logins never share state.
+//! Who may connect (SPEC §12). With a users file: any client that proves
+//! its user's password with SCRAM-SHA-256, logged in with that user's scope.
+//! With no users file: only loopback clients logging in as `sapa`, with the
+//! ministry's scope. Each connection has its own startup handler, so the
+//! state of concurrent logins is never shared.
 
 use std::fmt::Debug;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use datafusion_postgres::pgwire::api::auth::{
     DefaultServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
 use datafusion_postgres::pgwire::api::{
-    ClientInfo, ConnectionManager, METADATA_USER, PidSecretKeyGenerator,
+    ClientInfo, ConnectionManager, METADATA_USER, PgWireConnectionState, PidSecretKeyGenerator,
     RandomPidSecretKeyGenerator,
 };
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::startup::{Authentication, PasswordMessageFamily};
 use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
-use futures::Sink;
+use futures::{Sink, SinkExt};
 
 use datafusion::prelude::SessionContext;
 
 use super::PG_VERSION;
 use super::cancel::STATEMENT_TIMEOUT_KEY;
+use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
 use super::session::SessionFactory;
 use super::sqlstate::{code, fatal_error};
+use super::users::Users;
 use crate::engine::Scope;
-
-/// The client-metadata key of the connection's scope.
-pub(crate) const SCOPE_KEY: &str = "sapa.scope";
 
 /// The only user when no users file is given.
 pub(crate) const DEFAULT_USER: &str = "sapa";
+
+/// The connection metadata key holding the logged-in user's scope, as
+/// [`Scope`]'s `Display` prints it (`ministry`, `district:301`, …).
+pub const SCOPE_METADATA: &str = "sapa.scope";
 
 /// The startup handler of one connection.
 pub(crate) struct Startup {
@@ -45,16 +52,52 @@ pub(crate) struct Startup {
     pub(crate) connections: Arc<ConnectionManager>,
     /// Set when the server is full: every login is refused with 53300.
     pub(crate) refuse_full: Option<usize>,
+    /// The users file; `None`: the loopback-only `sapa` rule.
+    pub(crate) users: Option<Arc<Users>>,
+    /// Refuse clients that did not negotiate TLS.
+    pub(crate) require_tls: bool,
+    /// Where this connection's SCRAM exchange stands.
+    pub(crate) login: Mutex<Login>,
+}
+
+/// The steps of a SCRAM login.
+#[derive(Debug, Default)]
+pub(crate) enum Login {
+    /// No SCRAM exchange under way.
+    #[default]
+    Idle,
+    /// SCRAM-SHA-256 was offered; the client-first message is due.
+    Offered { user: String },
+    /// The server-first message was sent; the client-final message is due.
+    /// `scope` is `None` for an unknown user, whose exchange runs against a
+    /// mock verifier and fails at the end like a wrong password.
+    Challenged {
+        user: String,
+        scope: Option<Scope>,
+        exchange: AwaitingFinal,
+    },
 }
 
 impl Startup {
-    /// Whether `user` may log in from this connection's peer.
-    fn admit(&self, user: &str) -> PgWireResult<()> {
+    /// Whether `user` may begin to log in from this connection's peer
+    /// (`secure`: over TLS). With a users file, the password is checked
+    /// next; without one, this is the whole check.
+    fn admit(&self, user: &str, secure: bool) -> PgWireResult<()> {
         if let Some(max) = self.refuse_full {
             return Err(fatal_error(
                 code::TOO_MANY_CONNECTIONS,
                 format!("sorry, too many clients already (the server allows {max} connections)"),
             ));
+        }
+        if self.require_tls && !secure {
+            return Err(fatal_error(
+                code::INVALID_AUTHORIZATION,
+                "TLS is required: this server refuses unencrypted connections \
+                 (connect with sslmode=require)",
+            ));
+        }
+        if self.users.is_some() {
+            return Ok(());
         }
         if !self.peer.ip().is_loopback() {
             return Err(fatal_error(
@@ -77,21 +120,10 @@ impl Startup {
         }
         Ok(())
     }
-}
 
-/// What the server tells a client about itself after login.
-fn server_parameters() -> DefaultServerParameterProvider {
-    let mut params = DefaultServerParameterProvider::default();
-    params.server_version = PG_VERSION.to_string();
-    params.is_superuser = false;
-    params.default_transaction_read_only = true;
-    params.time_zone = "UTC".to_string();
-    params
-}
-
-impl Startup {
-    /// Binds the connection's session to `user` in `scope` once the user
-    /// is authenticated.
+    /// The one place a login takes effect: the session becomes a session
+    /// of `scope` answering `current_user` with `user`, the connection
+    /// carries `scope`, and the server's `statement_timeout` applies.
     async fn logged_in<C: ClientInfo>(
         &self,
         client: &mut C,
@@ -110,7 +142,7 @@ impl Startup {
             })?;
         client
             .metadata_mut()
-            .insert(SCOPE_KEY.to_string(), scope.to_string());
+            .insert(SCOPE_METADATA.to_string(), scope.to_string());
         if let Some(timeout) = self.statement_timeout {
             client.metadata_mut().insert(
                 STATEMENT_TIMEOUT_KEY.to_string(),
@@ -119,6 +151,135 @@ impl Startup {
         }
         Ok(())
     }
+
+    /// Ends a successful login: the cancel key, then AuthenticationOk, the
+    /// server parameters and ReadyForQuery.
+    async fn complete<C>(&self, client: &mut C) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (pid, secret) = RandomPidSecretKeyGenerator::default().generate(client);
+        client.set_pid_and_secret_key(pid, secret.clone());
+        // The handle lets a CancelRequest carrying this pid and key reach
+        // the connection's running query; the guard unregisters it when the
+        // connection ends.
+        let (handle, guard) = self.connections.register(pid, secret);
+        client.session_extensions().insert(handle);
+        client.session_extensions().insert(guard);
+        finish_authentication(client, &server_parameters()).await
+    }
+
+    fn login(&self) -> MutexGuard<'_, Login> {
+        // A panic elsewhere cannot leave a half-written `Login`: each step
+        // replaces it whole.
+        self.login.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One SASL message of the SCRAM exchange.
+    async fn on_password<C>(
+        &self,
+        client: &mut C,
+        message: PasswordMessageFamily,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let state = std::mem::take(&mut *self.login());
+        match state {
+            Login::Offered { user } => {
+                let initial = message.into_sasl_initial_response()?;
+                if initial.auth_method != MECHANISM {
+                    return Err(fatal_error(
+                        code::PROTOCOL_VIOLATION,
+                        format!(
+                            "client selected an invalid SASL authentication mechanism {:?} \
+                             (the server offers {MECHANISM} only)",
+                            initial.auth_method
+                        ),
+                    ));
+                }
+                let (verifier, scope) = match &self.users {
+                    Some(users) => users.verifier_for(&user),
+                    None => {
+                        return Err(fatal_error(
+                            code::PROTOCOL_VIOLATION,
+                            "unexpected SASL message",
+                        ));
+                    }
+                };
+                let nonce = scram::server_nonce()
+                    .map_err(|_| fatal_error(code::INTERNAL, "no randomness for a SCRAM nonce"))?;
+                let data = initial.data.unwrap_or_default();
+                let (exchange, first) = scram::server_first(&verifier, &data, &nonce)
+                    .map_err(|err| scram_failed(&user, self.peer, err))?;
+                *self.login() = Login::Challenged {
+                    user,
+                    scope,
+                    exchange,
+                };
+                client
+                    .send(PgWireBackendMessage::Authentication(
+                        Authentication::SASLContinue(Bytes::from(first)),
+                    ))
+                    .await?;
+                Ok(())
+            }
+            Login::Challenged {
+                user,
+                scope,
+                exchange,
+            } => {
+                let response = message.into_sasl_response()?;
+                let last = exchange
+                    .finish(&response.data)
+                    .map_err(|err| scram_failed(&user, self.peer, err))?;
+                // An unknown user cannot get here with a proof that matched a
+                // mock verifier, but must never log in if one did.
+                let scope =
+                    scope.ok_or_else(|| scram_failed(&user, self.peer, ScramError::WrongProof))?;
+                client
+                    .send(PgWireBackendMessage::Authentication(
+                        Authentication::SASLFinal(Bytes::from(last)),
+                    ))
+                    .await?;
+                log::info!("{user} logged in from {} with scope {scope}", self.peer);
+                self.logged_in(client, &user, scope).await?;
+                self.complete(client).await
+            }
+            Login::Idle => Err(fatal_error(
+                code::PROTOCOL_VIOLATION,
+                "unexpected password message: no authentication is under way",
+            )),
+        }
+    }
+}
+
+/// The error a failed exchange ends the connection with: a wrong password
+/// and an unknown user read the same (28P01), so the answer does not tell
+/// which users exist.
+fn scram_failed(user: &str, peer: SocketAddr, err: ScramError) -> PgWireError {
+    log::info!("login as {user:?} from {peer} failed: {err}");
+    match err {
+        ScramError::Protocol(_) => fatal_error(code::PROTOCOL_VIOLATION, err.to_string()),
+        ScramError::WrongProof => fatal_error(
+            code::INVALID_PASSWORD,
+            format!("password authentication failed for user \"{user}\""),
+        ),
+    }
+}
+
+/// What the server tells a client about itself after login.
+fn server_parameters() -> DefaultServerParameterProvider {
+    let mut params = DefaultServerParameterProvider::default();
+    params.server_version = PG_VERSION.to_string();
+    params.is_superuser = false;
+    params.default_transaction_read_only = true;
+    params.time_zone = "UTC".to_string();
+    params
 }
 
 #[async_trait]
@@ -133,8 +294,12 @@ impl StartupHandler for Startup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let PgWireFrontendMessage::Startup(startup) = message else {
-            return Ok(());
+        let startup = match message {
+            PgWireFrontendMessage::Startup(startup) => startup,
+            PgWireFrontendMessage::PasswordMessageFamily(message) => {
+                return self.on_password(client, message).await;
+            }
+            _ => return Ok(()),
         };
         protocol_negotiation(client, &startup).await?;
         save_startup_parameters_to_metadata(client, &startup);
@@ -143,17 +308,19 @@ impl StartupHandler for Startup {
             .get(METADATA_USER)
             .cloned()
             .unwrap_or_default();
-        self.admit(&user)?;
-        self.logged_in(client, &user, Scope::Ministry).await?;
-        let (pid, secret) = RandomPidSecretKeyGenerator::default().generate(client);
-        client.set_pid_and_secret_key(pid, secret.clone());
-        // The handle lets a CancelRequest carrying this pid and key reach
-        // the connection's running query; the guard unregisters it when the
-        // connection ends.
-        let (handle, guard) = self.connections.register(pid, secret);
-        client.session_extensions().insert(handle);
-        client.session_extensions().insert(guard);
-        finish_authentication(client, &server_parameters()).await
+        self.admit(&user, client.is_secure())?;
+        if self.users.is_none() {
+            self.logged_in(client, &user, Scope::Ministry).await?;
+            return self.complete(client).await;
+        }
+        *self.login() = Login::Offered { user };
+        client.set_state(PgWireConnectionState::AuthenticationInProgress);
+        client
+            .send(PgWireBackendMessage::Authentication(Authentication::SASL(
+                vec![MECHANISM.to_string()],
+            )))
+            .await?;
+        Ok(())
     }
 }
 
@@ -174,6 +341,9 @@ mod tests {
             statement_timeout: None,
             connections: Arc::new(ConnectionManager::new()),
             refuse_full: None,
+            users: None,
+            require_tls: false,
+            login: Mutex::default(),
         }
     }
 
@@ -188,17 +358,33 @@ mod tests {
     #[tokio::test]
     async fn without_users_file_only_sapa_on_loopback_logs_in() {
         assert_eq!(
-            code_of(startup("127.0.0.1:50000").await.admit("sapa")),
+            code_of(startup("127.0.0.1:50000").await.admit("sapa", false)),
             "ok"
         );
-        assert_eq!(code_of(startup("[::1]:50000").await.admit("sapa")), "ok");
         assert_eq!(
-            code_of(startup("127.0.0.1:50000").await.admit("postgres")),
+            code_of(startup("[::1]:50000").await.admit("sapa", false)),
+            "ok"
+        );
+        assert_eq!(
+            code_of(startup("127.0.0.1:50000").await.admit("postgres", false)),
             "28000"
         );
         assert_eq!(
-            code_of(startup("10.1.2.3:50000").await.admit("sapa")),
+            code_of(startup("10.1.2.3:50000").await.admit("sapa", false)),
             "28000"
+        );
+    }
+
+    #[tokio::test]
+    async fn logging_in_records_the_scope_in_the_connection() {
+        let s = startup("127.0.0.1:50000").await;
+        let mut client = datafusion_postgres::pgwire::api::DefaultClient::<()>::new(s.peer, false);
+        s.logged_in(&mut client, "ann", Scope::Ministry)
+            .await
+            .unwrap();
+        assert_eq!(
+            client.metadata().get(SCOPE_METADATA).map(String::as_str),
+            Some("ministry")
         );
     }
 
@@ -206,6 +392,27 @@ mod tests {
     async fn a_full_server_refuses_with_53300() {
         let mut s = startup("127.0.0.1:50000").await;
         s.refuse_full = Some(3);
-        assert_eq!(code_of(s.admit("sapa")), "53300");
+        assert_eq!(code_of(s.admit("sapa", false)), "53300");
+    }
+
+    #[tokio::test]
+    async fn with_a_users_file_any_peer_may_try_and_tls_can_be_required() {
+        let verifier = scram::Verifier::new("pw", b"0123456789abcdef", 4096);
+        let text =
+            format!("[[user]]\nname = \"ann\"\nscope = \"school:1\"\npassword = \"{verifier}\"\n");
+        let users = Users::parse(&text, std::path::Path::new("users.toml")).unwrap();
+        let mut s = startup("10.1.2.3:50000").await;
+        s.users = Some(Arc::new(users));
+        // The password decides, later; unknown names are not refused here.
+        assert_eq!(code_of(s.admit("ann", false)), "ok");
+        assert_eq!(code_of(s.admit("nobody", false)), "ok");
+        s.require_tls = true;
+        assert_eq!(code_of(s.admit("ann", true)), "ok");
+        let refused = s.admit("ann", false);
+        assert_eq!(code_of(refused), "28000");
+        let Err(PgWireError::UserError(info)) = s.admit("ann", false) else {
+            panic!("plaintext admitted");
+        };
+        assert!(info.message.contains("TLS is required"), "{}", info.message);
     }
 }

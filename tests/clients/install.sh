@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs the real PostgreSQL clients the server tests drive: psql, a JDK
-# with pgjdbc (Debian's libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy
-# and pandas in a virtualenv at target/clients-venv. Idempotent: what is
-# already there is left alone. Part of the README's test command.
+# Installs the real PostgreSQL clients the server tests drive: psql (and
+# openssl, for the TLS tests' certificates), a JDK with pgjdbc (Debian's
+# libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy and pandas in a
+# virtualenv at target/clients-venv. Idempotent: what is already there is
+# left alone. Part of the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 need_apt=()
 command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client)
+# The TLS tests make a self-signed certificate with the openssl CLI.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 [ -f /usr/share/java/postgresql.jar ] || need_apt+=(libpostgresql-jdbc-java)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
