@@ -99,7 +99,7 @@ pub enum ServerError {
         /// The user.
         user: String,
         /// Why.
-        source: EngineError,
+        source: Box<EngineError>,
     },
     /// `--require-tls` without a certificate: no client could connect.
     #[error(
@@ -185,7 +185,7 @@ impl Server {
                 .await
                 .map_err(|source| ServerError::UserScope {
                     user: user.name.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
         }
         let listener =

@@ -38,7 +38,7 @@ pub(crate) fn version_string() -> String {
 /// `sprintf`) would bring the replaced function back whenever the session
 /// state is rebuilt, whichever of the two the rebuild registers last.
 fn replace(ctx: &SessionContext, udf: ScalarUDF) {
-    let _ = ctx.deregister_udf(udf.name());
+    ctx.deregister_udf(udf.name());
     ctx.register_udf(udf);
 }
 
