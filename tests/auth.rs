@@ -18,7 +18,7 @@ use std::sync::Arc;
 use sapa::engine::Engine;
 use sapa::server::{Server, ServerOptions, TlsFiles, Users, Verifier};
 use sapa::storage::DataLocation;
-use support::{sqlstate, start_with};
+use support::{log_in as login, sqlstate, start_with};
 
 /// Writes a users file of `(name, scope, password)` with verifiers made by
 /// our own hashing code.
@@ -43,21 +43,6 @@ fn options(users: Option<&Path>, tls: Option<TlsFiles>, require_tls: bool) -> Se
         require_tls,
         ..ServerOptions::default()
     }
-}
-
-async fn login(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
-) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let config = format!(
-        "host={} port={} user={user} password='{password}' dbname=sapa sslmode=disable",
-        addr.ip(),
-        addr.port()
-    );
-    let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
 }
 
 async fn current_user(client: &tokio_postgres::Client) -> String {

@@ -17,7 +17,7 @@ use datafusion::prelude::SessionContext;
 use sapa::engine::{Engine, MemoryBudget, Scope};
 use sapa::server::{ServerOptions, SessionFactory};
 use sapa::storage::DataLocation;
-use support::{connect, dataset, engine_rows, sqlstate, start, start_with};
+use support::{connect, dataset, engine_rows, log_in, rows_of, sqlstate, start, start_with};
 
 /// The session factory over the tiny dataset.
 async fn factory() -> SessionFactory {
@@ -228,7 +228,7 @@ async fn the_catalog_of_a_scope_lists_the_sql_surface_and_cannot_change() {
     let factory = factory().await;
     let school = some_id("SELECT min(school_id) FROM schools").await;
     let ctx = session(&factory, Scope::School(school)).await;
-    let relations = engine_rows_of(
+    let relations = rows_of(
         &ctx,
         "SELECT c.relname, c.relkind FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid \
@@ -273,9 +273,7 @@ async fn the_catalog_of_a_scope_lists_the_sql_surface_and_cannot_change() {
         );
     }
     assert_eq!(
-        engine_rows_of(&ctx, "SELECT count(*) FROM indicators")
-            .await
-            .len(),
+        rows_of(&ctx, "SELECT count(*) FROM indicators").await.len(),
         1
     );
     // Still the same tables, for this and any other session of the scope.
@@ -293,7 +291,7 @@ async fn researchers_see_pseudonyms_that_still_join_and_follow_students() {
     let factory = factory().await;
     let ctx = session(&factory, Scope::Researcher).await;
     let real = engine_rows("SELECT DISTINCT student_id FROM marks").await;
-    let seen = engine_rows_of(&ctx, "SELECT DISTINCT student_id FROM marks").await;
+    let seen = rows_of(&ctx, "SELECT DISTINCT student_id FROM marks").await;
     assert_eq!(seen.len(), real.len(), "one pseudonym per student");
     let real: std::collections::HashSet<_> = real.into_iter().collect();
     assert!(
@@ -330,25 +328,6 @@ async fn a_scope_naming_a_unit_the_data_lacks_is_refused() {
         panic!("an unknown district must be refused");
     };
     assert!(err.to_string().contains("district:987654"), "{err}");
-}
-
-/// A scoped session's rows as text.
-async fn engine_rows_of(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    let options = FormatOptions::default().with_null("NULL");
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters: Vec<_> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for r in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
-        }
-    }
-    rows
 }
 
 #[tokio::test]
@@ -507,19 +486,6 @@ async fn start_with_users(users: &[(&str, Scope)]) -> std::net::SocketAddr {
     .await
 }
 
-async fn log_in(addr: std::net::SocketAddr, user: &str) -> tokio_postgres::Client {
-    let config = format!(
-        "host={} port={} user={user} password=pw dbname=sapa",
-        addr.ip(),
-        addr.port()
-    );
-    let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-}
-
 #[tokio::test]
 async fn over_the_wire_a_district_user_sees_its_district_through_every_path() {
     let district = some_id("SELECT max(district_id) FROM districts").await;
@@ -528,7 +494,7 @@ async fn over_the_wire_a_district_user_sees_its_district_through_every_path() {
     ))
     .await;
     let addr = start_with_users(&[("raion", Scope::District(district))]).await;
-    let client = log_in(addr, "raion").await;
+    let client = pw_login(addr, "raion").await;
     let who: String = client
         .query_one("SELECT current_user", &[])
         .await
@@ -594,6 +560,11 @@ async fn over_the_wire_a_district_user_sees_its_district_through_every_path() {
     assert_eq!(n, 13);
 }
 
+/// A client logged in as `user` with the password all test users share.
+async fn pw_login(addr: std::net::SocketAddr, user: &str) -> tokio_postgres::Client {
+    log_in(addr, user, "pw").await.unwrap()
+}
+
 async fn count_of(client: &tokio_postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.unwrap().get(0)
 }
@@ -609,7 +580,7 @@ async fn over_the_wire_each_scope_sees_its_own_and_researchers_no_student_id() {
         ("zertteushi", Scope::Researcher),
     ])
     .await;
-    let maktab = log_in(addr, "maktab").await;
+    let maktab = pw_login(addr, "maktab").await;
     assert_eq!(
         count_of(&maktab, "SELECT count(*) FROM marks").await,
         full(&format!(
@@ -625,7 +596,7 @@ async fn over_the_wire_each_scope_sees_its_own_and_researchers_no_student_id() {
         .await,
         0
     );
-    let oblys = log_in(addr, "oblys").await;
+    let oblys = pw_login(addr, "oblys").await;
     assert_eq!(
         count_of(&oblys, "SELECT count(*) FROM marks").await,
         full(&format!(
@@ -641,12 +612,12 @@ async fn over_the_wire_each_scope_sees_its_own_and_researchers_no_student_id() {
         .await,
         0
     );
-    let ministrlik = log_in(addr, "ministrlik").await;
+    let ministrlik = pw_login(addr, "ministrlik").await;
     assert_eq!(
         count_of(&ministrlik, "SELECT count(*) FROM marks").await,
         full("SELECT count(*) FROM marks").await
     );
-    let zertteushi = log_in(addr, "zertteushi").await;
+    let zertteushi = pw_login(addr, "zertteushi").await;
     let real: std::collections::HashSet<i64> = engine_rows("SELECT DISTINCT student_id FROM modo")
         .await
         .into_iter()

@@ -60,13 +60,35 @@ pub(crate) async fn start() -> SocketAddr {
     .await
 }
 
-/// A connected tokio-postgres client as `user`.
+/// A connected tokio-postgres client as `user` (no password: the server
+/// has no users file).
 pub(crate) async fn connect_as(
     addr: SocketAddr,
     user: &str,
 ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    connect_with(addr, &format!("user={user}")).await
+}
+
+/// A tokio-postgres client logged in as `user` with `password`, in plaintext.
+pub(crate) async fn log_in(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    connect_with(
+        addr,
+        &format!("user={user} password='{password}' sslmode=disable"),
+    )
+    .await
+}
+
+/// A client connected to database `sapa` with the extra `settings`.
+async fn connect_with(
+    addr: SocketAddr,
+    settings: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     let config = format!(
-        "host={} port={} user={user} dbname=sapa",
+        "host={} port={} dbname=sapa {settings}",
         addr.ip(),
         addr.port()
     );
@@ -89,13 +111,21 @@ pub(crate) fn sqlstate(err: &tokio_postgres::Error) -> String {
 
 /// What the engine answers directly (no wire), as text rows.
 pub(crate) async fn engine_rows(sql: &str) -> Vec<Vec<String>> {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let data = dataset().await;
     let engine = Engine::open(&DataLocation::local(&data).expect("location"))
         .await
         .expect("open");
     let ctx = engine.session_context().expect("session");
     sapa::views::register(&ctx).await.expect("views");
+    rows_of(&ctx, sql).await
+}
+
+/// What `ctx` answers, as text rows.
+pub(crate) async fn rows_of(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Vec<Vec<String>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let batches = ctx
         .sql(sql)
         .await
