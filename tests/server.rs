@@ -11,6 +11,7 @@ mod psql;
 #[path = "server/python.rs"]
 mod python;
 #[path = "server/support.rs"]
+#[allow(dead_code)] // shared with tests/auth.rs and tests/scopes.rs
 mod support;
 
 use support::{connect, connect_as, engine_rows, sqlstate, start};
