@@ -11,6 +11,7 @@
 //! `statement_timeout` works the same way: the stream ends with 57014 when
 //! the statement has run that long, wherever its work is.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,16 +25,22 @@ use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
+use datafusion_postgres::pgwire::messages::data::DataRow;
+use futures::Sink;
 use futures::channel::oneshot;
-use futures::{Sink, StreamExt};
+use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
+use super::executor::{Forwarded, OnRuntime};
 use super::read_only::{GuardedParser, text_refusal};
 use super::sqlstate::{code, user_error};
 
-/// The session service, with row streams that hear cancel requests.
+/// The session service, with row streams that hear cancel requests and
+/// query work on the query runtime.
 pub(crate) struct Cancellable {
     pub(crate) inner: Arc<DfSessionService>,
+    /// The runtime query work runs on ([`super::executor`]).
+    pub(crate) queries: Handle,
 }
 
 /// The client-metadata key `datafusion-postgres` keeps `SET
@@ -97,12 +104,13 @@ async fn stopped(signal: &mut Signal, deadline: &mut Option<Pin<Box<Sleep>>>) ->
     }
 }
 
-/// The response, its rows (if any) ending at a cancel request or at the
-/// statement's deadline.
+/// The response, its rows (if any) computed on the query runtime and
+/// ending at a cancel request or at the statement's deadline.
 fn cancellable(
     response: Response,
     handle: Option<&Arc<ConnectionHandle>>,
     deadline: Option<tokio::time::Instant>,
+    queries: &Handle,
 ) -> Response {
     let Response::Query(query) = response else {
         return response;
@@ -116,36 +124,57 @@ fn cancellable(
         data_rows,
         ..
     } = query;
-    let sleep = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
-    let rows = futures::stream::unfold(
-        (data_rows, Signal::Start(handle), sleep, false),
-        |(mut rows, mut signal, mut sleep, done)| async move {
-            if done {
-                return None;
+    let state = Rows {
+        forwarded: Forwarded::start(queries, data_rows),
+        ready: VecDeque::new(),
+        signal: Signal::Start(handle),
+        sleep: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+        done: false,
+    };
+    let rows = futures::stream::unfold(state, |mut state| async move {
+        if let Some(row) = state.ready.pop_front() {
+            return Some((row, state));
+        }
+        if state.done {
+            return None;
+        }
+        if let Signal::Start(handle) = &state.signal {
+            state.signal = Signal::Listening(handle.start_query().await);
+        }
+        let next = tokio::select! {
+            biased;
+            stop = stopped(&mut state.signal, &mut state.sleep) => Err(stop),
+            chunk = state.forwarded.next_chunk() => Ok(chunk),
+        };
+        let why = match next {
+            Ok(Some(chunk)) => {
+                state.ready.extend(chunk);
+                let row = state.ready.pop_front()?;
+                return Some((row, state));
             }
-            if let Signal::Start(handle) = &signal {
-                signal = Signal::Listening(handle.start_query().await);
-            }
-            let next = tokio::select! {
-                biased;
-                stop = stopped(&mut signal, &mut sleep) => Err(stop),
-                row = rows.next() => Ok(row),
-            };
-            let why = match next {
-                Ok(Some(row)) => return Some((row, (rows, signal, sleep, false))),
-                Ok(None) => return None,
-                Err(Stop::Cancel) => "canceling statement due to user request",
-                Err(Stop::Timeout) => "canceling statement due to statement timeout",
-            };
-            Some((
-                Err(user_error(code::QUERY_CANCELED, why)),
-                (rows, Signal::Deaf, None, true),
-            ))
-        },
-    );
+            Ok(None) => return None,
+            Err(Stop::Cancel) => "canceling statement due to user request",
+            Err(Stop::Timeout) => "canceling statement due to statement timeout",
+        };
+        state.done = true;
+        state.signal = Signal::Deaf;
+        state.sleep = None;
+        Some((Err(user_error(code::QUERY_CANCELED, why)), state))
+    });
     let mut wrapped = QueryResponse::new(row_schema, rows);
     wrapped.command_tag = command_tag;
     Response::Query(wrapped)
+}
+
+/// Where a row stream stands.
+struct Rows {
+    forwarded: Forwarded,
+    /// Rows received and not yet handed on.
+    ready: VecDeque<PgWireResult<DataRow>>,
+    signal: Signal,
+    sleep: Option<Pin<Box<Sleep>>>,
+    /// Ended by a cancel or the deadline.
+    done: bool,
 }
 
 #[async_trait]
@@ -161,11 +190,12 @@ impl SimpleQueryHandler for Cancellable {
             return Err(user_error(code::INSUFFICIENT_PRIVILEGE, why));
         }
         let deadline = deadline_of(client);
-        let responses = SimpleQueryHandler::do_query(self.inner.as_ref(), client, query).await?;
+        let planned = SimpleQueryHandler::do_query(self.inner.as_ref(), client, query);
+        let responses = OnRuntime::new(self.queries.clone(), planned).await?;
         let handle = handle_of(client);
         Ok(responses
             .into_iter()
-            .map(|r| cancellable(r, handle.as_ref(), deadline))
+            .map(|r| cancellable(r, handle.as_ref(), deadline, &self.queries))
             .collect())
     }
 }
@@ -194,8 +224,13 @@ impl ExtendedQueryHandler for Cancellable {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let deadline = deadline_of(client);
-        let response =
-            ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows).await?;
-        Ok(cancellable(response, handle_of(client).as_ref(), deadline))
+        let planned = ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows);
+        let response = OnRuntime::new(self.queries.clone(), planned).await?;
+        Ok(cancellable(
+            response,
+            handle_of(client).as_ref(),
+            deadline,
+            &self.queries,
+        ))
     }
 }

@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::cancel::Cancellable;
 use super::copy::CopyHook;
+use super::executor::QueryRuntime;
 use super::hooks::ShowGuard;
 use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
@@ -31,6 +32,8 @@ use super::users::Users;
 /// What every connection of a server shares.
 pub(crate) struct Shared {
     pub(crate) sessions: Arc<SessionFactory>,
+    /// Where query work runs, apart from the connections.
+    pub(crate) queries: QueryRuntime,
     pub(crate) connections: Arc<ConnectionManager>,
     pub(crate) max_connections: usize,
     /// The `statement_timeout` a session starts with.
@@ -60,6 +63,7 @@ impl ConnectionHandlers {
                 Arc::clone(&session),
                 query_hooks(),
             )),
+            queries: shared.queries.handle(),
         });
         ConnectionHandlers {
             service,

@@ -24,6 +24,7 @@
 mod cancel;
 mod connection;
 mod copy;
+mod executor;
 mod hooks;
 mod information_schema;
 mod pg_format;
@@ -76,6 +77,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The runtime queries execute on could not be started.
+    #[error("cannot start the query runtime: {0}")]
+    Runtime(std::io::Error),
     /// Accepting connections failed.
     #[error("accepting connections failed: {0}")]
     Accept(std::io::Error),
@@ -195,8 +199,11 @@ impl Server {
                     addr: options.listen.clone(),
                     source,
                 })?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let queries = executor::QueryRuntime::new(threads).map_err(ServerError::Runtime)?;
         let shared = Arc::new(connection::Shared {
             sessions,
+            queries,
             connections: Arc::new(ConnectionManager::new()),
             max_connections: options.max_connections,
             statement_timeout: options.statement_timeout,

@@ -1,0 +1,129 @@
+//! Query work runs on a runtime of its own.
+//!
+//! DataFusion yields to the scheduler once per batch it reads; an operator
+//! that multiplies rows (a cross join) can compute for seconds between
+//! yields, and its partition tasks then hold every worker thread. On a
+//! shared runtime that starves the connections, the timers and the cancel
+//! requests: a `statement_timeout` of 300 ms was heard after 28 s. So the
+//! connections live on the server's runtime and everything DataFusion
+//! spawns or polls lives on [`QueryRuntime`]: a connection waits on a
+//! channel, hears its cancel or deadline at once and answers the client;
+//! the abandoned work stops at its next yield.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use datafusion_postgres::pgwire::error::PgWireResult;
+use datafusion_postgres::pgwire::messages::data::DataRow;
+use futures::{Stream, StreamExt};
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+/// Rows a query hands to its connection at once, at most.
+const CHUNK: usize = 256;
+/// Chunks in flight between a query and its connection.
+const IN_FLIGHT: usize = 8;
+
+/// The runtime queries execute on.
+pub(crate) struct QueryRuntime {
+    runtime: Option<Runtime>,
+    handle: Handle,
+}
+
+impl QueryRuntime {
+    /// A multi-threaded runtime with `threads` workers.
+    pub(crate) fn new(threads: usize) -> std::io::Result<QueryRuntime> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name("sapa-query")
+            .enable_all()
+            .build()?;
+        Ok(QueryRuntime {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Where query work is spawned.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+}
+
+impl Drop for QueryRuntime {
+    fn drop(&mut self) {
+        // Dropped from async code when a server ends: do not block there;
+        // running work stops at its next yield.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// `future`, with every task it spawns while it is polled (DataFusion's
+/// partition streams, planning's I/O) spawned on `handle`'s runtime.
+pub(crate) struct OnRuntime<'a, T> {
+    handle: Handle,
+    future: Pin<Box<dyn Future<Output = T> + Send + 'a>>,
+}
+
+impl<'a, T> OnRuntime<'a, T> {
+    pub(crate) fn new(handle: Handle, future: impl Future<Output = T> + Send + 'a) -> Self {
+        OnRuntime {
+            handle,
+            future: Box::pin(future),
+        }
+    }
+}
+
+impl<T> Future for OnRuntime<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let _entered = self.handle.enter();
+        self.future.as_mut().poll(cx)
+    }
+}
+
+/// Rows computed on `handle`'s runtime and received here, in chunks.
+pub(crate) struct Forwarded {
+    receiver: mpsc::Receiver<Vec<PgWireResult<DataRow>>>,
+    task: AbortHandle,
+}
+
+impl Forwarded {
+    /// Starts polling `rows` on `handle`'s runtime.
+    pub(crate) fn start(
+        handle: &Handle,
+        rows: impl Stream<Item = PgWireResult<DataRow>> + Send + 'static,
+    ) -> Forwarded {
+        let (sender, receiver) = mpsc::channel(IN_FLIGHT);
+        let task = handle.spawn(async move {
+            let mut chunks = Box::pin(rows.ready_chunks(CHUNK));
+            while let Some(chunk) = chunks.next().await {
+                if sender.send(chunk).await.is_err() {
+                    // The connection stopped listening (cancel, timeout,
+                    // disconnect): drop the stream and its work.
+                    break;
+                }
+            }
+        });
+        Forwarded {
+            receiver,
+            task: task.abort_handle(),
+        }
+    }
+
+    /// The next chunk, `None` at the end.
+    pub(crate) async fn next_chunk(&mut self) -> Option<Vec<PgWireResult<DataRow>>> {
+        self.receiver.recv().await
+    }
+}
+
+impl Drop for Forwarded {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
