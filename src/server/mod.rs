@@ -1,12 +1,17 @@
 //! The PostgreSQL wire front end (`sapa serve`, SPEC §12).
 //!
-//! A thin layer over the engine: every connection gets its own DataFusion
-//! session (so one client's `SET` never reaches another) cloned from one
-//! prepared base session that already holds the tables, the views of SPEC
-//! §11, Sapa's functions and the `pg_catalog` emulation clients expect. The
-//! protocol, `pg_catalog` and the query hooks come from `datafusion-postgres`;
-//! what it leaves open (who may log in, SQLSTATEs of user errors, unknown
-//! `SHOW`s, PostgreSQL functions Metabase and pgjdbc call) is closed here.
+//! A thin layer over the engine. Users log in from the users file with
+//! SCRAM-SHA-256 (or, without one, as `sapa` from loopback), over TLS if
+//! configured. Each connection then gets its own DataFusion session, a copy
+//! of its scope's prepared session (SPEC §8): the relations as that scope
+//! sees them, read-only, with `pg_catalog` and `information_schema`
+//! describing only them — so one client's `SET` never reaches another and no
+//! SQL reaches past the scope. Statements other than queries and session
+//! statements are refused (42501); query work runs on a runtime of its own,
+//! so cancel and `statement_timeout` are heard while rows are computed; and
+//! each session's memory pool draws from one server budget. The protocol,
+//! `pg_catalog` and the query hooks come from `datafusion-postgres`; what it
+//! leaves open is closed here.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
