@@ -46,16 +46,22 @@ pub(crate) struct ServeArgs {
     statement_timeout: std::time::Duration,
 }
 
-/// `2G`, `512M`, `64K` or plain bytes.
-fn parse_size(text: &str) -> Result<usize, String> {
+/// A number and the unit after it: `512M` → (`512`, `M`).
+fn number_and_unit(text: &str) -> (&str, &str) {
     let t = text.trim();
     let (digits, unit) = t
         .find(|c: char| !c.is_ascii_digit())
         .map_or((t, ""), |i| t.split_at(i));
+    (digits, unit.trim())
+}
+
+/// `2G`, `512M`, `64K` or plain bytes.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let (digits, unit) = number_and_unit(text);
     let n: usize = digits
         .parse()
         .map_err(|_| format!("{text:?} is not a size (e.g. 2G, 512M)"))?;
-    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+    let shift = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 0,
         "K" | "KB" | "KIB" => 10,
         "M" | "MB" | "MIB" => 20,
@@ -71,14 +77,11 @@ fn parse_size(text: &str) -> Result<usize, String> {
 /// `500ms`, `30s`, `5min`, `1h` or plain milliseconds, as PostgreSQL's
 /// `statement_timeout`.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let (digits, unit) = t
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((t, ""), |i| t.split_at(i));
+    let (digits, unit) = number_and_unit(text);
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("{text:?} is not a duration (e.g. 30s, 500ms)"))?;
-    let ms = match unit.trim() {
+    let ms = match unit {
         "" | "ms" => 1,
         "s" => 1000,
         "min" => 60_000,
