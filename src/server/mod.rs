@@ -35,6 +35,7 @@ mod information_schema;
 mod pg_format;
 mod pg_functions;
 mod pg_lookup;
+mod pg_proc;
 mod pg_types;
 mod read_only;
 mod rewrite;

@@ -151,3 +151,52 @@ async fn psql_runs_a_query_and_shows_an_error_with_its_sqlstate() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("42P01"), "{stderr}");
 }
+
+/// The rows of psql's `\df` output: `(schema, name, result, arguments, type)`.
+fn function_rows(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .map(|l| {
+            l.split('|')
+                .map(|f| f.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|fields| fields.len() == 5 && fields[0] == "public")
+        .collect()
+}
+
+#[tokio::test]
+async fn psql_df_lists_sapa_functions() {
+    let addr = start().await;
+    let all = psql(addr, c("\\df")).await;
+    let expected = [
+        ["public", "annual_mark", "text", "text, text", "func"],
+        [
+            "public",
+            "indicator_band",
+            "text",
+            "text, text, bigint, bigint",
+            "func",
+        ],
+        [
+            "public",
+            "indicator_band",
+            "text",
+            "text, text, double precision",
+            "func",
+        ],
+        ["public", "mark_class", "text", "text", "func"],
+        ["public", "normalize_mark", "text", "text", "func"],
+        ["public", "publication_sunday", "date", "date", "func"],
+        ["public", "student_status", "text", "text", "agg"],
+        ["public", "update_sunday", "date", "date", "func"],
+    ];
+    assert_eq!(function_rows(&all), expected, "{all}");
+    assert!(all.contains("(8 rows)"), "{all}");
+    let one = psql(addr, c("\\df mark_class")).await;
+    assert_eq!(
+        function_rows(&one),
+        [["public", "mark_class", "text", "text", "func"]],
+        "{one}"
+    );
+    assert!(one.contains("(1 row)"), "{one}");
+}
