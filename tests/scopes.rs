@@ -428,6 +428,33 @@ async fn statement_timeout_stops_a_query_while_its_rows_are_computed() {
         "{err}"
     );
     eprintln!("statement_timeout 300ms: the query ended after {took:?}");
+    // COPY … TO STDOUT (psql's \\copy) is watched the same way.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("copy.csv");
+    let mut psql = std::process::Command::new("psql");
+    psql.args(["-h", &addr.ip().to_string(), "-p", &addr.port().to_string()])
+        .args(["-U", "sapa", "-d", "sapa", "-v", "ON_ERROR_STOP=1"])
+        .args(["-c", "SET statement_timeout = '300ms'"])
+        .arg("-c")
+        .arg(format!(
+            "\\copy (SELECT a.student_id FROM marks a CROSS JOIN marks b \
+             WHERE a.student_id + b.student_id = 7) to '{}'",
+            out.display()
+        ));
+    let psql = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || psql.output()),
+    )
+    .await
+    .expect("the timeout must end the COPY")
+    .unwrap()
+    .expect("psql runs (bash tests/clients/install.sh installs it)");
+    let stderr = String::from_utf8_lossy(&psql.stderr);
+    assert!(!psql.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("canceling statement due to statement timeout"),
+        "{stderr}"
+    );
     client
         .simple_query("SET statement_timeout = 0")
         .await

@@ -25,9 +25,8 @@ use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
-use datafusion_postgres::pgwire::messages::data::DataRow;
-use futures::Sink;
 use futures::channel::oneshot;
+use futures::{Sink, Stream};
 use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
@@ -104,36 +103,60 @@ async fn stopped(signal: &mut Signal, deadline: &mut Option<Pin<Box<Sleep>>>) ->
     }
 }
 
-/// The response, its rows (if any) computed on the query runtime and
-/// ending at a cancel request or at the statement's deadline.
+/// The response, its rows or COPY lines (if any) computed on the query
+/// runtime and ending at a cancel request or at the statement's deadline.
 fn cancellable(
     response: Response,
     handle: Option<&Arc<ConnectionHandle>>,
     deadline: Option<tokio::time::Instant>,
     queries: &Handle,
 ) -> Response {
-    let Response::Query(query) = response else {
+    let Some(handle) = handle.map(Arc::clone) else {
         return response;
     };
-    let Some(handle) = handle.map(Arc::clone) else {
-        return Response::Query(query);
-    };
-    let QueryResponse {
-        command_tag,
-        row_schema,
-        data_rows,
-        ..
-    } = query;
-    let state = Rows {
-        forwarded: Forwarded::start(queries, data_rows),
+    match response {
+        Response::Query(query) => {
+            let QueryResponse {
+                command_tag,
+                row_schema,
+                data_rows,
+                ..
+            } = query;
+            let rows = watched(data_rows, handle, deadline, queries);
+            let mut wrapped = QueryResponse::new(row_schema, rows);
+            wrapped.command_tag = command_tag;
+            Response::Query(wrapped)
+        }
+        Response::CopyOut(mut copy) => {
+            // The stream is swapped in place: `CopyResponse::new` would add
+            // a second binary trailer to a stream that already has one.
+            let lines =
+                std::mem::replace(&mut copy.data_stream, Box::pin(futures::stream::empty()));
+            copy.data_stream = Box::pin(watched(lines, handle, deadline, queries));
+            Response::CopyOut(copy)
+        }
+        other => other,
+    }
+}
+
+/// `items`, computed on the query runtime, ending with 57014 at a cancel
+/// request or at the deadline.
+fn watched<T: Send + 'static>(
+    items: impl Stream<Item = PgWireResult<T>> + Send + 'static,
+    handle: Arc<ConnectionHandle>,
+    deadline: Option<tokio::time::Instant>,
+    queries: &Handle,
+) -> impl Stream<Item = PgWireResult<T>> + Send + 'static {
+    let state = Watched {
+        forwarded: Forwarded::start(queries, items),
         ready: VecDeque::new(),
         signal: Signal::Start(handle),
         sleep: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
         done: false,
     };
-    let rows = futures::stream::unfold(state, |mut state| async move {
-        if let Some(row) = state.ready.pop_front() {
-            return Some((row, state));
+    futures::stream::unfold(state, |mut state| async move {
+        if let Some(item) = state.ready.pop_front() {
+            return Some((item, state));
         }
         if state.done {
             return None;
@@ -149,8 +172,8 @@ fn cancellable(
         let why = match next {
             Ok(Some(chunk)) => {
                 state.ready.extend(chunk);
-                let row = state.ready.pop_front()?;
-                return Some((row, state));
+                let item = state.ready.pop_front()?;
+                return Some((item, state));
             }
             Ok(None) => return None,
             Err(Stop::Cancel) => "canceling statement due to user request",
@@ -160,17 +183,14 @@ fn cancellable(
         state.signal = Signal::Deaf;
         state.sleep = None;
         Some((Err(user_error(code::QUERY_CANCELED, why)), state))
-    });
-    let mut wrapped = QueryResponse::new(row_schema, rows);
-    wrapped.command_tag = command_tag;
-    Response::Query(wrapped)
+    })
 }
 
-/// Where a row stream stands.
-struct Rows {
-    forwarded: Forwarded,
-    /// Rows received and not yet handed on.
-    ready: VecDeque<PgWireResult<DataRow>>,
+/// Where a watched stream stands.
+struct Watched<T> {
+    forwarded: Forwarded<PgWireResult<T>>,
+    /// Items received and not yet handed on.
+    ready: VecDeque<PgWireResult<T>>,
     signal: Signal,
     sleep: Option<Pin<Box<Sleep>>>,
     /// Ended by a cancel or the deadline.

@@ -14,8 +14,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use datafusion_postgres::pgwire::error::PgWireResult;
-use datafusion_postgres::pgwire::messages::data::DataRow;
 use futures::{Stream, StreamExt};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::mpsc;
@@ -87,18 +85,19 @@ impl<T> Future for OnRuntime<'_, T> {
     }
 }
 
-/// Rows computed on `handle`'s runtime and received here, in chunks.
-pub(crate) struct Forwarded {
-    receiver: mpsc::Receiver<Vec<PgWireResult<DataRow>>>,
+/// Items (rows, COPY lines) computed on `handle`'s runtime and received
+/// here, in chunks.
+pub(crate) struct Forwarded<T> {
+    receiver: mpsc::Receiver<Vec<T>>,
     task: AbortHandle,
 }
 
-impl Forwarded {
+impl<T: Send + 'static> Forwarded<T> {
     /// Starts polling `rows` on `handle`'s runtime.
     pub(crate) fn start(
         handle: &Handle,
-        rows: impl Stream<Item = PgWireResult<DataRow>> + Send + 'static,
-    ) -> Forwarded {
+        rows: impl Stream<Item = T> + Send + 'static,
+    ) -> Forwarded<T> {
         let (sender, receiver) = mpsc::channel(IN_FLIGHT);
         let task = handle.spawn(async move {
             let mut chunks = Box::pin(rows.ready_chunks(CHUNK));
@@ -117,12 +116,12 @@ impl Forwarded {
     }
 
     /// The next chunk, `None` at the end.
-    pub(crate) async fn next_chunk(&mut self) -> Option<Vec<PgWireResult<DataRow>>> {
+    pub(crate) async fn next_chunk(&mut self) -> Option<Vec<T>> {
         self.receiver.recv().await
     }
 }
 
-impl Drop for Forwarded {
+impl<T> Drop for Forwarded<T> {
     fn drop(&mut self) {
         self.task.abort();
     }
