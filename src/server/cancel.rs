@@ -40,6 +40,22 @@ pub(crate) struct Cancellable {
     pub(crate) inner: Arc<DfSessionService>,
     /// The runtime query work runs on ([`super::executor`]).
     pub(crate) queries: Handle,
+    /// The extended protocol's parser, with the read-only text check.
+    pub(crate) parser: Arc<GuardedParser>,
+}
+
+impl Cancellable {
+    /// The service over `inner`, running query work on `queries`.
+    pub(crate) fn new(inner: Arc<DfSessionService>, queries: Handle) -> Cancellable {
+        let parser = Arc::new(GuardedParser {
+            inner: inner.query_parser(),
+        });
+        Cancellable {
+            inner,
+            queries,
+            parser,
+        }
+    }
 }
 
 /// The client-metadata key `datafusion-postgres` keeps `SET
@@ -226,9 +242,7 @@ impl ExtendedQueryHandler for Cancellable {
     type QueryParser = GuardedParser;
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
-        Arc::new(GuardedParser {
-            inner: self.inner.query_parser(),
-        })
+        Arc::clone(&self.parser)
     }
 
     async fn do_query<C>(

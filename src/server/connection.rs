@@ -58,13 +58,13 @@ impl ConnectionHandlers {
 
     fn build(shared: Arc<Shared>, peer: SocketAddr, refuse_full: Option<usize>) -> Self {
         let session = shared.sessions.session();
-        let service = Arc::new(Cancellable {
-            inner: Arc::new(DfSessionService::new_with_hooks(
+        let service = Arc::new(Cancellable::new(
+            Arc::new(DfSessionService::new_with_hooks(
                 Arc::clone(&session),
                 query_hooks(),
             )),
-            queries: shared.queries.handle(),
-        });
+            shared.queries.handle(),
+        ));
         ConnectionHandlers {
             service,
             startup: Arc::new(Startup {
