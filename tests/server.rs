@@ -13,6 +13,8 @@ mod python;
 #[path = "server/support.rs"]
 #[allow(dead_code)] // shared with tests/auth.rs and tests/scopes.rs
 mod support;
+#[path = "server/transactions.rs"]
+mod transactions;
 
 use support::{connect, connect_as, engine_rows, sqlstate, start};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -17,14 +17,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::DfSessionService;
-use datafusion_postgres::pgwire::api::portal::Portal;
+use datafusion_postgres::pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use datafusion_postgres::pgwire::api::results::{QueryResponse, Response};
-use datafusion_postgres::pgwire::api::store::PortalStore;
-use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
+use datafusion_postgres::pgwire::api::results::{DescribePortalResponse, QueryResponse, Response};
+use datafusion_postgres::pgwire::api::stmt::QueryParser;
+use datafusion_postgres::pgwire::api::store::{Entry, PortalStore};
+use datafusion_postgres::pgwire::api::{
+    ClientInfo, ClientPortalStore, ConnectionHandle, DEFAULT_NAME,
+};
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
+use datafusion_postgres::pgwire::messages::extendedquery::Execute;
+use datafusion_postgres::pgwire::messages::simplequery::Query;
 use futures::channel::oneshot;
 use futures::{Sink, Stream};
 use tokio::runtime::Handle;
@@ -33,6 +39,7 @@ use tokio::time::Sleep;
 use super::executor::{Forwarded, OnRuntime};
 use super::read_only::{GuardedParser, text_refusal};
 use super::sqlstate::{code, user_error};
+use super::transactions;
 
 /// The session service, with row streams that hear cancel requests and
 /// query work on the query runtime.
@@ -215,6 +222,17 @@ struct Watched<T> {
 
 #[async_trait]
 impl SimpleQueryHandler for Cancellable {
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        transactions::reopen_for_text(client, &query.query);
+        self._on_query(client, query).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -245,6 +263,62 @@ impl ExtendedQueryHandler for Cancellable {
         Arc::clone(&self.parser)
     }
 
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        if let Some(Entry::Value(portal)) = client.portal_store().get_portal(name)
+            && let Some((statement, _)) = &portal.statement.statement.1
+        {
+            transactions::reopen(client, statement);
+        }
+        self._on_execute(client, message).await
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        target: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // A cursor opened by SQL `DECLARE` is a portal too, and psycopg's
+        // named cursors describe it to learn their columns. It holds no
+        // plan, only its started rows, so its shape is theirs; described as
+        // a plan it would have no columns, and psycopg would read every
+        // fetched row against none. A `FETCH` from it (psycopg's binary
+        // cursors send it as a portal) has the same shape; its rows are
+        // text, and the description says so.
+        let cursor = match &target.statement.statement {
+            (_, None) => Some(target.state()),
+            (_, Some((Statement::Fetch { name, .. }, _))) => {
+                match client.portal_store().get_portal(&name.value) {
+                    Some(Entry::Value(portal)) => Some(portal.state()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(cursor) = cursor
+            && let PortalExecutionState::Suspended(rows) = &*cursor.lock().await
+        {
+            return Ok(DescribePortalResponse::new(rows.row_schema.to_vec()));
+        }
+        let fields = self.parser.get_result_schema(
+            &target.statement.statement,
+            Some(&target.result_column_format),
+        )?;
+        Ok(DescribePortalResponse::new(fields))
+    }
+
     async fn do_query<C>(
         &self,
         client: &mut C,
@@ -257,6 +331,21 @@ impl ExtendedQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        // A cursor's rows are encoded as text when it is declared; sent
+        // where binary was asked for, a client would misread every value.
+        if let (_, Some((Statement::Fetch { .. }, _))) = &portal.statement.statement
+            && match &portal.result_column_format {
+                Format::UnifiedText => false,
+                Format::UnifiedBinary => true,
+                Format::Individual(codes) => codes.iter().any(|&c| c != 0),
+            }
+        {
+            return Err(user_error(
+                code::FEATURE_NOT_SUPPORTED,
+                "FETCH from a cursor returns text: ask for text results \
+                 (psycopg: a named cursor without binary=True)",
+            ));
+        }
         let deadline = deadline_of(client);
         let planned = ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows);
         let response = OnRuntime::new(self.queries.clone(), planned).await?;

@@ -8,7 +8,6 @@ use datafusion_postgres::DfSessionService;
 use datafusion_postgres::hooks::QueryHook;
 use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
-use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use datafusion_postgres::pgwire::api::cancel::DefaultCancelHandler;
 use datafusion_postgres::pgwire::api::{
     ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers,
@@ -19,14 +18,15 @@ use tokio_rustls::TlsAcceptor;
 
 use super::cancel::Cancellable;
 use super::copy::CopyHook;
+use super::cursors::Cursors;
 use super::executor::QueryRuntime;
 use super::hooks::ShowGuard;
 use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
-use super::savepoints::Savepoints;
 use super::session::SessionFactory;
 use super::sqlstate::classify;
 use super::startup::Startup;
+use super::transactions::Transactions;
 use super::users::Users;
 
 /// What every connection of a server shares.
@@ -102,19 +102,19 @@ pub(crate) async fn refuse_too_many(
     }
 }
 
-/// The statement hooks, in order: the read-only guard, ours, then
-/// `datafusion-postgres`'s cursors and `SET`/`SHOW`, our savepoints, then
-/// its transactions.
+/// The statement hooks, in order: the read-only guard, the transaction
+/// block's (nothing else runs in an aborted block), ours, our `DECLARE`,
+/// then `datafusion-postgres`'s `FETCH`/`CLOSE` and `SET`/`SHOW`.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
     vec![
         Arc::new(ReadOnly),
+        Arc::new(Transactions),
         Arc::new(ShowGuard),
         Arc::new(Rewrites),
         Arc::new(CopyHook),
+        Arc::new(Cursors),
         Arc::new(CursorStatementHook),
         Arc::new(SetShowHook),
-        Arc::new(Savepoints),
-        Arc::new(TransactionStatementHook),
     ]
 }
 

@@ -29,6 +29,7 @@
 mod cancel;
 mod connection;
 mod copy;
+mod cursors;
 mod executor;
 mod hooks;
 mod information_schema;
@@ -39,12 +40,12 @@ mod pg_proc;
 mod pg_types;
 mod read_only;
 mod rewrite;
-mod savepoints;
 mod scram;
 mod session;
 mod sqlstate;
 mod startup;
 mod tls;
+mod transactions;
 mod users;
 
 use std::net::SocketAddr;

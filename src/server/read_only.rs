@@ -99,6 +99,11 @@ impl QueryParser for GuardedParser {
         stmt: &Self::Statement,
         column_format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
+        // A `DECLARE` is planned as its cursor's query (for the parameter
+        // types) but answers no rows itself: clients must see NoData.
+        if let (_, Some((Statement::Declare { .. }, _))) = stmt {
+            return Ok(vec![]);
+        }
         self.inner.get_result_schema(stmt, column_format)
     }
 }

@@ -30,6 +30,7 @@ pub(crate) mod code {
     pub(crate) const PROTOCOL_VIOLATION: &str = "08P01";
     pub(crate) const NO_ACTIVE_TRANSACTION: &str = "25P01";
     pub(crate) const IN_FAILED_TRANSACTION: &str = "25P02";
+    pub(crate) const INVALID_SAVEPOINT: &str = "3B001";
     pub(crate) const QUERY_CANCELED: &str = "57014";
     pub(crate) const INTERNAL: &str = "XX000";
 }

@@ -1,5 +1,5 @@
 """Python clients against a Sapa server: psycopg 3 (server-side parameter
-binding, prepare=True), SQLAlchemy's
+binding, prepare=True, named cursors, nested transactions), SQLAlchemy's
 inspector (tables and views) and pandas.read_sql with bound parameters. Prints one JSON object for
 tests/server/python.rs to check. Usage: python python_clients.py HOST PORT
 """
@@ -41,6 +41,42 @@ with psycopg.connect(host=host, port=port, user="sapa", dbname="sapa", sslmode="
         found["error"] = None
     except psycopg.Error as e:
         found["error"] = e.sqlstate
+
+# Named (server-side) cursors: DECLARE with a bound parameter, then FETCH
+# in pieces; they need a transaction, as in PostgreSQL.
+with psycopg.connect(host=host, port=port, user="sapa", dbname="sapa", sslmode="disable") as conn:
+    school = conn.execute("SELECT min(school_id) FROM schools").fetchone()[0]
+    with conn.cursor(name="marks_of_school") as cur:
+        cur.itersize = 50
+        cur.execute(
+            "SELECT student_id, class_id, subject_id, period, mark FROM marks"
+            " WHERE school_id = %s ORDER BY student_id, class_id, subject_id, period",
+            (school,),
+        )
+        found["named_cursor_columns"] = [d.name for d in cur.description]
+        first = cur.fetchmany(7)
+        rest = list(cur)
+        found["named_cursor_first"] = len(first)
+        found["named_cursor_rows"] = len(first) + len(rest)
+        found["named_cursor_sum"] = sum(r[0] for r in first + rest)
+    try:
+        with conn.cursor(name="binary_cursor", binary=True) as cur:
+            cur.execute("SELECT region_id FROM regions")
+            cur.fetchall()
+        found["binary_cursor"] = None
+    except psycopg.Error as e:
+        found["binary_cursor"] = e.sqlstate
+    conn.rollback()
+    # A failed statement inside a nested transaction (a savepoint) leaves
+    # the outer one usable.
+    try:
+        with conn.transaction():
+            conn.execute("SELECT * FROM no_such_table")
+    except psycopg.Error as e:
+        found["nested_error"] = e.sqlstate
+    found["after_nested"] = conn.execute("SELECT count(*) FROM regions").fetchone()[0]
+    found["after_nested_status"] = conn.info.transaction_status.name
+    conn.commit()
 
 engine = sqlalchemy.create_engine(f"postgresql+psycopg://sapa@{host}:{port}/sapa?sslmode=disable")
 inspector = sqlalchemy.inspect(engine)

@@ -59,6 +59,24 @@ async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
     assert!(found["version"].as_str().unwrap().contains("Sapa"));
     assert_eq!(found["error"], "42P01");
 
+    let marks = &engine_rows(
+        "SELECT count(*), sum(student_id) FROM marks WHERE school_id = (SELECT min(school_id) FROM schools)",
+    )
+    .await[0];
+    assert_eq!(
+        found["named_cursor_columns"],
+        serde_json::json!(["student_id", "class_id", "subject_id", "period", "mark"])
+    );
+    assert_eq!(found["named_cursor_first"], 7);
+    assert_eq!(found["named_cursor_rows"].to_string(), marks[0]);
+    assert_eq!(found["named_cursor_sum"].to_string(), marks[1]);
+    // Rows are kept as text: a binary cursor is refused, not misread.
+    assert_eq!(found["binary_cursor"], "0A000");
+    assert_eq!(found["nested_error"], "42P01");
+    let regions = &engine_rows("SELECT count(*) FROM regions").await[0][0];
+    assert_eq!(found["after_nested"].to_string(), *regions);
+    assert_eq!(found["after_nested_status"], "INTRANS");
+
     // The search path's tables, none of information_schema's.
     assert_eq!(
         found["sqlalchemy_tables"],

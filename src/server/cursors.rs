@@ -1,0 +1,201 @@
+//! `DECLARE name CURSOR FOR query`: a cursor opened in SQL, with the
+//! query's parameters bound.
+//!
+//! `datafusion-postgres` opens cursors too, but plans their query from its
+//! text alone: a `$1` in it (psycopg's named cursors send their parameters
+//! that way) fails with "Placeholder '$1' was not provided a value", and
+//! the statement reports no parameters to bind. Here the cursor's query is
+//! planned when the `DECLARE` is parsed, so its parameters are typed like
+//! any query's, and bound when it runs. `FETCH` and `CLOSE` stay upstream's:
+//! the cursor is a portal of the connection, named as the cursor, as in
+//! PostgreSQL (psycopg describes it by that name; see
+//! [`super::cancel::Cancellable`]'s portal description).
+//!
+//! What PostgreSQL refuses is refused the same way: a cursor without
+//! `WITH HOLD` outside a transaction block (25P01). What Sapa cannot do is
+//! said: `SCROLL` and `BINARY` cursors (0A000).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::common::{DFSchema, ParamValues};
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{Declare, DeclareType, Statement};
+use datafusion_postgres::QueryHook;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::pgwire::api::ClientInfo;
+use datafusion_postgres::pgwire::api::portal::{Format, Portal};
+use datafusion_postgres::pgwire::api::results::{Response, Tag};
+use datafusion_postgres::pgwire::api::stmt::StoredStatement;
+use datafusion_postgres::pgwire::api::store::PortalStore;
+use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::response::TransactionStatus;
+use datafusion_postgres::pgwire::types::format::FormatOptions;
+
+use super::rewrite::rewrite;
+use super::sqlstate::{code, user_error};
+
+/// Opens cursors; runs before `datafusion-postgres`'s cursor hook, which
+/// keeps `FETCH` and `CLOSE`.
+#[derive(Debug)]
+pub(crate) struct Cursors;
+
+/// The one cursor a `DECLARE` opens, checked against what Sapa serves.
+fn declared(statement: &Statement) -> Option<PgWireResult<&Declare>> {
+    let Statement::Declare { stmts } = statement else {
+        return None;
+    };
+    Some(match stmts.as_slice() {
+        [declare] if declare.declare_type == Some(DeclareType::Cursor) => {
+            if declare.for_query.is_none() {
+                Err(user_error(
+                    code::SYNTAX_ERROR,
+                    "DECLARE CURSOR needs FOR query",
+                ))
+            } else if declare.scroll == Some(true) {
+                Err(user_error(
+                    code::FEATURE_NOT_SUPPORTED,
+                    "scrollable cursors are not supported; declare it NO SCROLL",
+                ))
+            } else if declare.binary == Some(true) {
+                Err(user_error(
+                    code::FEATURE_NOT_SUPPORTED,
+                    "BINARY cursors are not supported; ask for binary results when fetching",
+                ))
+            } else {
+                Ok(declare)
+            }
+        }
+        _ => Err(user_error(
+            code::SYNTAX_ERROR,
+            "DECLARE opens one cursor: DECLARE name CURSOR FOR query",
+        )),
+    })
+}
+
+/// The plan of the cursor's query (with the rewrites any query gets).
+async fn plan(ctx: &SessionContext, declare: &Declare) -> PgWireResult<LogicalPlan> {
+    let query = declare
+        .for_query
+        .as_ref()
+        .map(|q| Statement::Query(q.clone()))
+        .ok_or_else(|| user_error(code::SYNTAX_ERROR, "DECLARE CURSOR needs FOR query"))?;
+    let query = rewrite(&query).unwrap_or(query);
+    ctx.state()
+        .statement_to_plan(DfStatement::Statement(Box::new(query)))
+        .await
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))
+}
+
+/// Starts the cursor's rows under its name in the connection's portals.
+async fn open(
+    declare: &Declare,
+    plan: LogicalPlan,
+    params: &ParamValues,
+    ctx: &SessionContext,
+    client: &mut dyn HookClient,
+) -> PgWireResult<Response> {
+    if declare.hold != Some(true) && client.transaction_status() == TransactionStatus::Idle {
+        return Err(user_error(
+            code::NO_ACTIVE_TRANSACTION,
+            "DECLARE CURSOR can only be used in transaction blocks",
+        ));
+    }
+    let name = declare
+        .names
+        .first()
+        .map(|n| n.value.clone())
+        .ok_or_else(|| user_error(code::SYNTAX_ERROR, "DECLARE CURSOR needs a name"))?;
+    let plan = plan
+        .replace_params_with_values(params)
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+    let rows = encode_dataframe(df, &Format::UnifiedText, Some(options)).await?;
+    let text = declare
+        .for_query
+        .as_ref()
+        .map(|q| q.to_string())
+        .unwrap_or_default();
+    // No plan kept with it: `FETCH` reads its started rows, and its
+    // description comes from them.
+    let statement = Arc::new(StoredStatement::new(name.clone(), (text, None), vec![]));
+    let portal = Portal::new_cursor(name, statement);
+    portal.start(rows).await;
+    client.portal_store().put_portal(Arc::new(portal));
+    Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
+}
+
+#[async_trait]
+impl QueryHook for Cursors {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        let declare = match declared(statement)? {
+            Ok(declare) => declare,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(
+            async {
+                let plan = plan(session_context, declare).await?;
+                open(
+                    declare,
+                    plan,
+                    &ParamValues::List(vec![]),
+                    session_context,
+                    client,
+                )
+                .await
+            }
+            .await,
+        )
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        Some(match declared(statement)? {
+            Ok(declare) => plan(session_context, declare).await,
+            // Refused when it runs, as the simple protocol does.
+            Err(_) => Ok(LogicalPlan::EmptyRelation(EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(DFSchema::empty()),
+            })),
+        })
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &Statement,
+        logical_plan: &LogicalPlan,
+        params: &ParamValues,
+        session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        Some(match declared(statement)? {
+            Ok(declare) => {
+                open(
+                    declare,
+                    logical_plan.clone(),
+                    params,
+                    session_context,
+                    client,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        })
+    }
+}
