@@ -279,3 +279,59 @@ async fn a_cancel_request_stops_a_query_while_its_rows_are_computed() {
         matches!(&rows[1], tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("1"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_hangs_up_mid_query_frees_its_work() {
+    let (addr, running) = support::start_counted(sapa::server::ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        ..Default::default()
+    })
+    .await;
+    let (client, connection) = tokio_postgres::connect(
+        &format!(
+            "host={} port={} user=sapa dbname=sapa",
+            addr.ip(),
+            addr.port()
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    let connection = tokio::spawn(connection);
+    // Hours of work in bounded memory (ten billion rows into at most a
+    // million distinct values), and no row comes out before the end: only
+    // the hang-up can stop it.
+    let query = tokio::spawn(async move {
+        client
+            .simple_query(
+                "SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 10000000000) g",
+            )
+            .await
+    });
+    let until = |want: usize, within: std::time::Duration| {
+        let running = running.clone();
+        async move {
+            let start = std::time::Instant::now();
+            while running.now() != want {
+                assert!(
+                    start.elapsed() < within,
+                    "{} statements running after {within:?}, expected {want}",
+                    running.now()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            start.elapsed()
+        }
+    };
+    until(1, std::time::Duration::from_secs(30)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(running.now(), 1, "the query is still computing");
+    // The client hangs up: its socket closes, no Terminate sent.
+    connection.abort();
+    query.abort();
+    let freed = until(0, std::time::Duration::from_secs(60)).await;
+    eprintln!("hang-up: the work stopped {freed:?} after the client closed its socket");
+    // The server goes on serving others.
+    let other = connect(addr).await;
+    other.simple_query("SELECT 1").await.unwrap();
+}

@@ -20,10 +20,12 @@ pub mod read_only;
 pub mod scope;
 pub mod scoped;
 pub mod status;
+pub mod yielding;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -146,7 +148,13 @@ impl Engine {
         if let Some(n) = self.options.target_partitions {
             config = config.with_target_partitions(n.max(1));
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(yielding::YieldingJoins))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         sapa_udfs::register_all(&ctx);
         catalog::register_tables(&ctx, &self.location, &self.manifest)?;
         Ok(ctx)

@@ -33,10 +33,10 @@ use datafusion_postgres::pgwire::messages::extendedquery::Execute;
 use datafusion_postgres::pgwire::messages::simplequery::Query;
 use futures::channel::oneshot;
 use futures::{Sink, Stream};
-use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
-use super::executor::{Forwarded, OnRuntime};
+use super::executor::{Forwarded, OnRuntime, Queries};
+use super::peer::Peer;
 use super::read_only::{GuardedParser, text_refusal};
 use super::sqlstate::{code, user_error};
 use super::transactions;
@@ -46,22 +46,47 @@ use super::transactions;
 pub(crate) struct Cancellable {
     pub(crate) inner: Arc<DfSessionService>,
     /// The runtime query work runs on ([`super::executor`]).
-    pub(crate) queries: Handle,
+    pub(crate) queries: Queries,
+    /// The client's end of the socket, watched while rows are computed.
+    pub(crate) peer: Option<Arc<Peer>>,
     /// The extended protocol's parser, with the read-only text check.
     pub(crate) parser: Arc<GuardedParser>,
 }
 
 impl Cancellable {
-    /// The service over `inner`, running query work on `queries`.
-    pub(crate) fn new(inner: Arc<DfSessionService>, queries: Handle) -> Cancellable {
+    /// The service over `inner`, running query work on `queries` and
+    /// stopping it when `peer` hangs up.
+    pub(crate) fn new(
+        inner: Arc<DfSessionService>,
+        queries: Queries,
+        peer: Option<Peer>,
+    ) -> Cancellable {
         let parser = Arc::new(GuardedParser {
             inner: inner.query_parser(),
         });
         Cancellable {
             inner,
             queries,
+            peer: peer.map(Arc::new),
             parser,
         }
+    }
+}
+
+impl Cancellable {
+    /// What the rows of a statement that started with `deadline` listen to
+    /// (nothing without the connection's handle: then pgwire runs it bare).
+    fn watch<C: ClientInfo>(
+        &self,
+        client: &C,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Option<Watch> {
+        Some(Watch {
+            handle: handle_of(client)?,
+            deadline,
+            queries: self.queries.clone(),
+            peer: self.peer.clone(),
+        })
     }
 }
 
@@ -79,6 +104,7 @@ fn deadline_of<C: ClientInfo>(client: &C) -> Option<tokio::time::Instant> {
 enum Stop {
     Cancel,
     Timeout,
+    Gone,
 }
 
 /// The connection's handle, through which pgwire delivers cancel requests.
@@ -99,9 +125,14 @@ enum Signal {
 }
 
 /// What ends a row stream early: the connection's cancel signal (once it
-/// fires; a signal dropped by a later statement stops being listened to)
-/// or the statement's deadline. Pends forever when neither can come.
-async fn stopped(signal: &mut Signal, deadline: &mut Option<Pin<Box<Sleep>>>) -> Stop {
+/// fires; a signal dropped by a later statement stops being listened to),
+/// the statement's deadline, or the client hanging up. Pends forever when
+/// none can come.
+async fn stopped(
+    signal: &mut Signal,
+    deadline: &mut Option<Pin<Box<Sleep>>>,
+    peer: Option<&Peer>,
+) -> Stop {
     let cancel = async {
         loop {
             match signal {
@@ -119,22 +150,33 @@ async fn stopped(signal: &mut Signal, deadline: &mut Option<Pin<Box<Sleep>>>) ->
             None => std::future::pending::<()>().await,
         }
     };
+    let gone = async {
+        match peer {
+            Some(peer) => peer.hung_up().await,
+            None => std::future::pending::<()>().await,
+        }
+    };
     tokio::select! {
         biased;
         () = cancel => Stop::Cancel,
         () = timeout => Stop::Timeout,
+        () = gone => Stop::Gone,
     }
 }
 
-/// The response, its rows or COPY lines (if any) computed on the query
-/// runtime and ending at a cancel request or at the statement's deadline.
-fn cancellable(
-    response: Response,
-    handle: Option<&Arc<ConnectionHandle>>,
+/// What a statement's rows listen to, from its start.
+struct Watch {
+    handle: Arc<ConnectionHandle>,
     deadline: Option<tokio::time::Instant>,
-    queries: &Handle,
-) -> Response {
-    let Some(handle) = handle.map(Arc::clone) else {
+    queries: Queries,
+    peer: Option<Arc<Peer>>,
+}
+
+/// The response, its rows or COPY lines (if any) computed on the query
+/// runtime and ending at a cancel request, at the statement's deadline or
+/// when the client hangs up.
+fn cancellable(response: Response, watch: Option<Watch>) -> Response {
+    let Some(watch) = watch else {
         return response;
     };
     match response {
@@ -145,7 +187,7 @@ fn cancellable(
                 data_rows,
                 ..
             } = query;
-            let rows = watched(data_rows, handle, deadline, queries);
+            let rows = watched(data_rows, watch);
             let mut wrapped = QueryResponse::new(row_schema, rows);
             wrapped.command_tag = command_tag;
             Response::Query(wrapped)
@@ -155,7 +197,7 @@ fn cancellable(
             // a second binary trailer to a stream that already has one.
             let lines =
                 std::mem::replace(&mut copy.data_stream, Box::pin(futures::stream::empty()));
-            copy.data_stream = Box::pin(watched(lines, handle, deadline, queries));
+            copy.data_stream = Box::pin(watched(lines, watch));
             Response::CopyOut(copy)
         }
         other => other,
@@ -163,18 +205,19 @@ fn cancellable(
 }
 
 /// `items`, computed on the query runtime, ending with 57014 at a cancel
-/// request or at the deadline.
+/// request or at the deadline, and with 08006 when the client is gone.
 fn watched<T: Send + 'static>(
     items: impl Stream<Item = PgWireResult<T>> + Send + 'static,
-    handle: Arc<ConnectionHandle>,
-    deadline: Option<tokio::time::Instant>,
-    queries: &Handle,
+    watch: Watch,
 ) -> impl Stream<Item = PgWireResult<T>> + Send + 'static {
     let state = Watched {
-        forwarded: Forwarded::start(queries, items),
+        forwarded: Forwarded::start(&watch.queries, items),
         ready: VecDeque::new(),
-        signal: Signal::Start(handle),
-        sleep: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+        signal: Signal::Start(watch.handle),
+        sleep: watch
+            .deadline
+            .map(|at| Box::pin(tokio::time::sleep_until(at))),
+        peer: watch.peer,
         done: false,
     };
     futures::stream::unfold(state, |mut state| async move {
@@ -189,23 +232,33 @@ fn watched<T: Send + 'static>(
         }
         let next = tokio::select! {
             biased;
-            stop = stopped(&mut state.signal, &mut state.sleep) => Err(stop),
+            stop = stopped(&mut state.signal, &mut state.sleep, state.peer.as_deref()) => Err(stop),
             chunk = state.forwarded.next_chunk() => Ok(chunk),
         };
-        let why = match next {
+        let (code, why) = match next {
             Ok(Some(chunk)) => {
                 state.ready.extend(chunk);
                 let item = state.ready.pop_front()?;
                 return Some((item, state));
             }
             Ok(None) => return None,
-            Err(Stop::Cancel) => "canceling statement due to user request",
-            Err(Stop::Timeout) => "canceling statement due to statement timeout",
+            Err(Stop::Cancel) => (
+                code::QUERY_CANCELED,
+                "canceling statement due to user request",
+            ),
+            Err(Stop::Timeout) => (
+                code::QUERY_CANCELED,
+                "canceling statement due to statement timeout",
+            ),
+            Err(Stop::Gone) => {
+                log::info!("client hung up while its statement ran: its work is stopped");
+                (code::CONNECTION_FAILURE, "connection to client lost")
+            }
         };
         state.done = true;
         state.signal = Signal::Deaf;
         state.sleep = None;
-        Some((Err(user_error(code::QUERY_CANCELED, why)), state))
+        Some((Err(user_error(code, why)), state))
     })
 }
 
@@ -216,7 +269,8 @@ struct Watched<T> {
     ready: VecDeque<PgWireResult<T>>,
     signal: Signal,
     sleep: Option<Pin<Box<Sleep>>>,
-    /// Ended by a cancel or the deadline.
+    peer: Option<Arc<Peer>>,
+    /// Ended by a cancel, the deadline or the client gone.
     done: bool,
 }
 
@@ -245,11 +299,10 @@ impl SimpleQueryHandler for Cancellable {
         }
         let deadline = deadline_of(client);
         let planned = SimpleQueryHandler::do_query(self.inner.as_ref(), client, query);
-        let responses = OnRuntime::new(self.queries.clone(), planned).await?;
-        let handle = handle_of(client);
+        let responses = OnRuntime::new(self.queries.handle.clone(), planned).await?;
         Ok(responses
             .into_iter()
-            .map(|r| cancellable(r, handle.as_ref(), deadline, &self.queries))
+            .map(|r| cancellable(r, self.watch(client, deadline)))
             .collect())
     }
 }
@@ -348,12 +401,7 @@ impl ExtendedQueryHandler for Cancellable {
         }
         let deadline = deadline_of(client);
         let planned = ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows);
-        let response = OnRuntime::new(self.queries.clone(), planned).await?;
-        Ok(cancellable(
-            response,
-            handle_of(client).as_ref(),
-            deadline,
-            &self.queries,
-        ))
+        let response = OnRuntime::new(self.queries.handle.clone(), planned).await?;
+        Ok(cancellable(response, self.watch(client, deadline)))
     }
 }

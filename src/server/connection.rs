@@ -21,6 +21,7 @@ use super::copy::CopyHook;
 use super::cursors::Cursors;
 use super::executor::QueryRuntime;
 use super::hooks::ShowGuard;
+use super::peer::Peer;
 use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
 use super::session::SessionFactory;
@@ -51,19 +52,30 @@ pub(crate) struct ConnectionHandlers {
 }
 
 impl ConnectionHandlers {
-    /// Handlers for a new connection from `peer`.
-    pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr) -> ConnectionHandlers {
-        Self::build(shared, peer, None)
+    /// Handlers for a new connection from `peer`, whose socket is
+    /// `watched` for hanging up while statements run.
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        peer: SocketAddr,
+        watched: Option<Peer>,
+    ) -> ConnectionHandlers {
+        Self::build(shared, peer, None, watched)
     }
 
-    fn build(shared: Arc<Shared>, peer: SocketAddr, refuse_full: Option<usize>) -> Self {
+    fn build(
+        shared: Arc<Shared>,
+        peer: SocketAddr,
+        refuse_full: Option<usize>,
+        watched: Option<Peer>,
+    ) -> Self {
         let session = shared.sessions.session();
         let service = Arc::new(Cancellable::new(
             Arc::new(DfSessionService::new_with_hooks(
                 Arc::clone(&session),
                 query_hooks(),
             )),
-            shared.queries.handle(),
+            shared.queries.queries(),
+            watched,
         ));
         ConnectionHandlers {
             service,
@@ -94,7 +106,7 @@ pub(crate) async fn refuse_too_many(
         .peer_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let max = shared.max_connections;
-    let handlers = ConnectionHandlers::build(shared, peer, Some(max));
+    let handlers = ConnectionHandlers::build(shared, peer, Some(max), None);
     if let Err(err) =
         datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await
     {

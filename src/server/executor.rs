@@ -12,6 +12,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use futures::{Stream, StreamExt};
@@ -27,7 +29,43 @@ const IN_FLIGHT: usize = 8;
 /// The runtime queries execute on.
 pub(crate) struct QueryRuntime {
     runtime: Option<Runtime>,
-    handle: Handle,
+    queries: Queries,
+}
+
+/// Where query work is spawned, and the count of it running.
+#[derive(Clone)]
+pub(crate) struct Queries {
+    pub(crate) handle: Handle,
+    pub(crate) running: Running,
+}
+
+/// How many statements' row streams are being computed right now: each
+/// counts from its start until its work ends or is dropped (a cancel, a
+/// timeout, a client gone).
+#[derive(Clone, Debug, Default)]
+pub struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    /// The number running now.
+    pub fn now(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// One running statement, counted while it lives.
+struct Counted(Running);
+
+impl Counted {
+    fn new(running: &Running) -> Counted {
+        running.0.fetch_add(1, Ordering::SeqCst);
+        Counted(running.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl QueryRuntime {
@@ -39,14 +77,17 @@ impl QueryRuntime {
             .enable_all()
             .build()?;
         Ok(QueryRuntime {
-            handle: runtime.handle().clone(),
+            queries: Queries {
+                handle: runtime.handle().clone(),
+                running: Running::default(),
+            },
             runtime: Some(runtime),
         })
     }
 
     /// Where query work is spawned.
-    pub(crate) fn handle(&self) -> Handle {
-        self.handle.clone()
+    pub(crate) fn queries(&self) -> Queries {
+        self.queries.clone()
     }
 }
 
@@ -93,13 +134,16 @@ pub(crate) struct Forwarded<T> {
 }
 
 impl<T: Send + 'static> Forwarded<T> {
-    /// Starts polling `rows` on `handle`'s runtime.
+    /// Starts polling `rows` on the query runtime.
     pub(crate) fn start(
-        handle: &Handle,
+        queries: &Queries,
         rows: impl Stream<Item = T> + Send + 'static,
     ) -> Forwarded<T> {
         let (sender, receiver) = mpsc::channel(IN_FLIGHT);
-        let task = handle.spawn(async move {
+        let counted = Counted::new(&queries.running);
+        let task = queries.handle.spawn(async move {
+            // Dropped with the task, whether it ends or is aborted.
+            let _counted = counted;
             let mut chunks = Box::pin(rows.ready_chunks(CHUNK));
             while let Some(chunk) = chunks.next().await {
                 if sender.send(chunk).await.is_err() {

@@ -33,6 +33,7 @@ mod cursors;
 mod executor;
 mod hooks;
 mod information_schema;
+mod peer;
 mod pg_format;
 mod pg_functions;
 mod pg_lookup;
@@ -58,7 +59,9 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 use crate::engine::{Engine, EngineError, MemoryBudget, Scope};
+use peer::Peer;
 
+pub use executor::Running;
 pub use scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
 pub use session::SessionFactory;
 pub use sqlstate::sqlstate_of;
@@ -227,6 +230,12 @@ impl Server {
         })
     }
 
+    /// How many statements' work is running now (a handle that stays
+    /// current after [`Server::run`] takes the server).
+    pub fn running(&self) -> Running {
+        self.shared.queries.queries().running
+    }
+
     /// The address the server listens on (with the real port when port 0
     /// was asked for).
     pub fn local_addr(&self) -> SocketAddr {
@@ -264,7 +273,11 @@ impl Server {
                     }
                 },
             };
-            let handlers = connection::ConnectionHandlers::new(Arc::clone(&self.shared), peer);
+            let handlers = connection::ConnectionHandlers::new(
+                Arc::clone(&self.shared),
+                peer,
+                Peer::of(&socket),
+            );
             let tls = self.tls.clone();
             tokio::spawn(async move {
                 if let Err(err) =

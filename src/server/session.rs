@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
+
+use crate::engine::yielding::YieldingJoins;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
@@ -88,6 +90,7 @@ impl SessionFactory {
             // No `CREATE EXTERNAL TABLE` formats: nothing may be read from
             // a path a user names.
             .with_table_factories(HashMap::new())
+            .with_physical_optimizer_rule(Arc::new(YieldingJoins))
             .build();
         Ok(SessionContext::new_with_state(state))
     }

@@ -28,6 +28,7 @@ pub(crate) mod code {
     pub(crate) const INVALID_AUTHORIZATION: &str = "28000";
     pub(crate) const INVALID_PASSWORD: &str = "28P01";
     pub(crate) const PROTOCOL_VIOLATION: &str = "08P01";
+    pub(crate) const CONNECTION_FAILURE: &str = "08006";
     pub(crate) const NO_ACTIVE_TRANSACTION: &str = "25P01";
     pub(crate) const IN_FAILED_TRANSACTION: &str = "25P02";
     pub(crate) const INVALID_SAVEPOINT: &str = "3B001";

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use sapa::engine::Engine;
-use sapa::server::{Server, ServerOptions};
+use sapa::server::{Running, Server, ServerOptions};
 use sapa::storage::DataLocation;
 use sapa_datasets::csv_sink::CsvDirSink;
 use sapa_datasets::generate::{GenerateOptions, Scale, generate};
@@ -41,14 +41,20 @@ pub(crate) async fn dataset() -> PathBuf {
 
 /// Starts a server over the tiny dataset on a free loopback port.
 pub(crate) async fn start_with(options: ServerOptions) -> SocketAddr {
+    start_counted(options).await.0
+}
+
+/// [`start_with`], with the count of the server's running statements.
+pub(crate) async fn start_counted(options: ServerOptions) -> (SocketAddr, Running) {
     let data = dataset().await;
     let engine = Engine::open(&DataLocation::local(&data).expect("location"))
         .await
         .expect("open");
     let server = Server::bind(engine, options).await.expect("bind");
     let addr = server.local_addr();
+    let running = server.running();
     tokio::spawn(server.run());
-    addr
+    (addr, running)
 }
 
 /// Starts a server with the default options on a free port.
