@@ -5,6 +5,8 @@
 mod ingest_support;
 
 use ingest_support::*;
+use sapa::engine::keys::{FOREIGN_KEYS, PRIMARY_KEYS};
+use sapa::storage::StoredTable;
 
 const MARKS_HEADER: &str = "student_id,class_id,subject_id,period,mark,recorded_at\n";
 
@@ -169,4 +171,94 @@ async fn first_ingest_needs_every_file() {
     // Nothing committed: the location holds no dataset.
     assert!(!data.join("_sapa/CURRENT").exists());
     assert!(snapshot(&data).is_empty(), "{:?}", snapshot(&data).keys());
+}
+
+/// The input file of the valid dataset's `table`: its name, header and
+/// first row.
+fn sample(table: StoredTable) -> (&'static str, Vec<String>, Vec<String>) {
+    use StoredTable::*;
+    let (file, text) = match table {
+        Regions => ("regions.csv", REGIONS),
+        Districts => ("districts.csv", DISTRICTS),
+        Schools => ("schools.csv", SCHOOLS),
+        Subjects => ("subjects.csv", SUBJECTS),
+        Calendar => ("calendar.csv", CALENDAR),
+        Classes => ("classes.csv", CLASSES),
+        Enrollments => ("enrollments.csv", ENROLLMENTS),
+        Modo => (
+            "modo.csv",
+            "student_id,school_id,academic_year,grade,domain,score,max_score\n\
+             1,100,2024,4,reading,7,10\n",
+        ),
+        Marks | MarksHistory => ("marks.csv", MARKS),
+        StudentStatus => panic!("student_status is not read from a file"),
+    };
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect());
+    (file, lines.next().unwrap(), lines.next().unwrap())
+}
+
+fn csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = header.join(",");
+    for row in rows {
+        out.push('\n');
+        out.push_str(&row.join(","));
+    }
+    out.push('\n');
+    out.into_bytes()
+}
+
+/// Every declared key (`sapa::engine::keys`) is one ingest enforces: a
+/// file repeating a key, or naming a parent that does not exist, is
+/// rejected, naming the line.
+#[tokio::test]
+async fn every_declared_key_is_enforced() {
+    for key in PRIMARY_KEYS {
+        let (file, header, row) = sample(key.table);
+        let errors = if key.table.interchange().is_some() {
+            rejected(&[(file, &csv(&header, &[row.clone(), row]))]).await
+        } else {
+            // A mark's key is its version's but for `recorded_at`, and the
+            // history's is the version: one version, two values.
+            let mut other = row.clone();
+            let mark = header.iter().position(|c| c == "mark").unwrap();
+            other[mark] = if row[mark] == "5" { "4" } else { "5" }.to_string();
+            rejected(&[(file, &csv(&header, &[row, other]))]).await
+        };
+        let expected = if key.table.interchange().is_some() {
+            format!("{file} line 3, column {}", key.columns.join(", "))
+        } else {
+            format!("{file} line 3, column mark")
+        };
+        let message = if key.table.interchange().is_some() {
+            "duplicate key, also at line 2"
+        } else {
+            "ambiguous version"
+        };
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with(&expected) && e.contains(message)),
+            "{}: {errors:?}",
+            key.name()
+        );
+    }
+    for key in FOREIGN_KEYS {
+        let (file, header, mut row) = sample(key.table);
+        let column = key.columns[0];
+        // The place columns of marks are not in the input: they are the
+        // class's, whose parents must exist (checked above).
+        let Some(at) = header.iter().position(|c| c == column) else {
+            assert!(key.table.interchange().is_none(), "{}", key.name());
+            continue;
+        };
+        row[at] = "999999".to_string();
+        let errors = rejected(&[(file, &csv(&header, &[row]))]).await;
+        let expected = format!(
+            "{file} line 2, column {column}, value \"999999\": no row of {} has {column} 999999",
+            key.references.name()
+        );
+        assert!(errors.contains(&expected), "{}: {errors:?}", key.name());
+    }
 }

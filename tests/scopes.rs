@@ -241,23 +241,43 @@ async fn the_catalog_of_a_scope_lists_the_sql_surface_and_cannot_change() {
     .await;
     let expected: Vec<Vec<String>> = [
         ("calendar", "r"),
+        ("calendar_pkey", "i"),
         ("classes", "r"),
+        ("classes_pkey", "i"),
         ("districts", "r"),
+        ("districts_pkey", "i"),
         ("enrollments", "r"),
+        ("enrollments_pkey", "i"),
         ("indicators", "v"),
         ("marks", "r"),
         ("marks_history", "r"),
+        ("marks_history_pkey", "i"),
+        ("marks_pkey", "i"),
         ("modo", "r"),
+        ("modo_pkey", "i"),
         ("regions", "r"),
+        ("regions_pkey", "i"),
         ("report_by_school", "v"),
         ("schools", "r"),
+        ("schools_pkey", "i"),
         ("student_status", "r"),
         ("subjects", "r"),
+        ("subjects_pkey", "i"),
     ]
     .iter()
     .map(|(n, k)| vec![n.to_string(), k.to_string()])
     .collect();
+    // The declared keys' indexes are there for every scope, as are the
+    // keys themselves.
     assert_eq!(relations, expected);
+    assert_eq!(
+        count(
+            &ctx,
+            "SELECT count(*) FROM pg_catalog.pg_constraint WHERE contype IN ('p', 'f')"
+        )
+        .await,
+        25
+    );
     // Even past the server's statement guard, the catalog refuses.
     for sql in [
         "CREATE VIEW leak AS SELECT 1",

@@ -14,6 +14,7 @@
 //! ```
 
 pub(crate) mod catalog;
+pub mod keys;
 pub mod memory;
 mod pseudonym;
 pub mod read_only;

@@ -3,7 +3,8 @@
 //! DataFusion's own lacks what Metabase's field sync and SQLAlchemy's
 //! inspector select (`columns.udt_name`, `is_identity`, `table_constraints`,
 //! `key_column_usage`, …), so the server replaces it with tables built from
-//! the session's catalog when the session is prepared.
+//! the session's catalog when the session is prepared; the key tables come
+//! from [`super::information_schema_keys`].
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
+use super::information_schema_keys;
 use super::pg_types::pg_type;
 use crate::engine::{CATALOG, SCHEMA};
 
@@ -178,48 +180,14 @@ pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
     for schema in [SCHEMA, "pg_catalog", INFORMATION_SCHEMA] {
         schemata.push(&[Some(CATALOG), Some(schema), Some("sapa")]);
     }
-    // Sapa declares no keys: the constraint tables exist, empty, so the
-    // clients' joins over them plan and return nothing.
-    let table_constraints = TextTable::new(&[
-        "constraint_catalog",
-        "constraint_schema",
-        "constraint_name",
-        "table_catalog",
-        "table_schema",
-        "table_name",
-        "constraint_type",
-        "is_deferrable",
-        "initially_deferred",
-    ]);
-    let key_column_usage = {
-        let mut fields = text_schema(&[
-            "constraint_catalog",
-            "constraint_schema",
-            "constraint_name",
-            "table_catalog",
-            "table_schema",
-            "table_name",
-            "column_name",
-        ]);
-        fields.push(Field::new("ordinal_position", DataType::Int32, true));
-        fields.push(Field::new(
-            "position_in_unique_constraint",
-            DataType::Int32,
-            true,
-        ));
-        Arc::new(MemTable::try_new(
-            Arc::new(Schema::new(fields)),
-            vec![vec![]],
-        )?)
-    };
-
     let schema = MemorySchemaProvider::new();
     schema.register_table("tables".into(), tables.finish()?)?;
     schema.register_table("views".into(), views.finish()?)?;
     schema.register_table("columns".into(), columns)?;
     schema.register_table("schemata".into(), schemata.finish()?)?;
-    schema.register_table("table_constraints".into(), table_constraints.finish()?)?;
-    schema.register_table("key_column_usage".into(), key_column_usage)?;
+    for (name, table) in information_schema_keys::tables(|t| names.iter().any(|n| n == t.name()))? {
+        schema.register_table(name.into(), table)?;
+    }
     catalog.register_schema(INFORMATION_SCHEMA, Arc::new(schema))?;
     Ok(())
 }

@@ -7,12 +7,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int32Builder, Int64Builder, StringBuilder, StructArray,
-};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::datatypes::{Field, Fields, Int64Type};
 use datafusion::common::{ScalarValue, exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
@@ -52,7 +48,6 @@ pub(crate) fn register(ctx: &SessionContext) {
     replace(ctx, Constant::udf("shobj_description", None, 2..=2));
     replace(ctx, ScalarUDF::new_from_impl(PgTypeof::new()));
     replace(ctx, ScalarUDF::new_from_impl(CurrentSetting::new()));
-    replace(ctx, ScalarUDF::new_from_impl(ExpandArray::new()));
     let mut registry = ctx.clone();
     datafusion_pg_functions::string::register(&mut registry);
     // Ours replaces theirs, which answers `format('%I', …)` with ''.
@@ -68,6 +63,30 @@ pub(crate) fn register_for_user(ctx: &SessionContext, user: &str) {
         replace(ctx, Constant::udf(name, Some(user.to_string()), 0..=0));
     }
 }
+
+/// The server's fixed settings as `pg_settings` names them (pgjdbc reads
+/// `max_index_keys` there); `current_setting` answers each.
+pub(crate) const FIXED_SETTINGS: &[&str] = &[
+    "block_size",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_isolation",
+    "default_transaction_read_only",
+    "integer_datetimes",
+    "IntervalStyle",
+    "lc_collate",
+    "lc_ctype",
+    "max_identifier_length",
+    "max_index_keys",
+    "search_path",
+    "server_encoding",
+    "server_version",
+    "server_version_num",
+    "standard_conforming_strings",
+    "TimeZone",
+    "transaction_isolation",
+    "transaction_read_only",
+];
 
 /// The settings `current_setting` answers, as PostgreSQL spells them.
 pub(crate) fn setting(name: &str) -> Option<String> {
@@ -238,70 +257,6 @@ impl ScalarUDFImpl for CurrentSetting {
     }
 }
 
-/// `information_schema._pg_expandarray(array)`, as pgjdbc's
-/// `getPrimaryKeys` calls it (`(… ).x`, `(… ).n`). PostgreSQL's is
-/// set-returning; this one answers the first element and its position, one
-/// row in, one row out — which is exact for the one-column keys a catalog
-/// can hold here (Sapa's `pg_index` is empty: it declares no indexes).
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct ExpandArray {
-    signature: Signature,
-}
-
-impl ExpandArray {
-    fn new() -> ExpandArray {
-        ExpandArray {
-            signature: Signature::any(1, Volatility::Immutable),
-        }
-    }
-
-    fn fields() -> Fields {
-        Fields::from(vec![
-            Field::new("x", DataType::Int64, true),
-            Field::new("n", DataType::Int32, true),
-        ])
-    }
-}
-
-impl ScalarUDFImpl for ExpandArray {
-    fn name(&self) -> &str {
-        "_pg_expandarray"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Struct(Self::fields()))
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let Some(arg) = args.args.first() else {
-            return plan_err!("_pg_expandarray takes one array");
-        };
-        let input = arg.to_array(args.number_rows)?;
-        let mut xs = Int64Builder::with_capacity(input.len());
-        let mut ns = Int32Builder::with_capacity(input.len());
-        let list = input.as_list_opt::<i32>();
-        for row in 0..input.len() {
-            let first = match list {
-                Some(list) if list.is_valid(row) && list.value_length(row) > 0 => {
-                    let value = cast(&list.value(row).slice(0, 1), &DataType::Int64)?;
-                    let value = value.as_primitive::<Int64Type>();
-                    value.is_valid(0).then(|| value.value(0))
-                }
-                _ => None,
-            };
-            xs.append_option(first);
-            ns.append_option(first.map(|_| 1));
-        }
-        let array = StructArray::try_new(
-            Self::fields(),
-            vec![Arc::new(xs.finish()) as ArrayRef, Arc::new(ns.finish())],
-            None,
-        )?;
-        Ok(ColumnarValue::Array(Arc::new(array)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +267,9 @@ mod tests {
         assert_eq!(setting("TimeZone").as_deref(), Some("UTC"));
         assert_eq!(setting("search_path").as_deref(), Some("public"));
         assert_eq!(setting("no_such_thing"), None);
+        for name in FIXED_SETTINGS {
+            assert!(setting(name).is_some(), "{name}");
+        }
     }
 
     #[test]

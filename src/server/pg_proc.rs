@@ -6,17 +6,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use async_trait::async_trait;
-use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{AsArray, RecordBatch, StringBuilder};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, SchemaRef};
-use datafusion::catalog::{MemTable, SchemaProvider, TableProvider};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use datafusion::catalog::MemTable;
 use datafusion::common::{ScalarValue, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
+
+use super::pg_overrides::{self, rows};
 
 /// One overload of a Sapa function as PostgreSQL would describe it.
 struct Proc {
@@ -108,29 +109,7 @@ static SIGNATURES: LazyLock<HashMap<i64, (String, String)>> = LazyLock::new(|| {
 /// registers `pg_get_function_result`/`pg_get_function_arguments`. Call
 /// after `setup_pg_catalog` and before the catalog is frozen.
 pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> {
-    let Some(catalog) = ctx.catalog(catalog) else {
-        return plan_err!("no catalog {catalog} to add pg_proc rows to");
-    };
-    let Some(pg_catalog) = catalog.schema("pg_catalog") else {
-        return plan_err!("pg_catalog is not set up");
-    };
-    // The namespace oid is allocated as pg_namespace is first listed and
-    // cached from then on, so this is the oid `\df` joins on.
-    let namespace = ctx
-        .sql("SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'public'")
-        .await?
-        .collect()
-        .await?;
-    let Some(public) = namespace
-        .iter()
-        .filter(|batch| batch.num_rows() > 0)
-        .map(|batch| cast(batch.column(0), &DataType::Int32))
-        .next()
-        .transpose()?
-        .map(|oids| oids.as_primitive::<Int32Type>().value(0))
-    else {
-        return plan_err!("pg_namespace has no public schema");
-    };
+    let public = pg_overrides::public_namespace(ctx).await?;
     let builtin = ctx.table("pg_catalog.pg_proc").await?.collect().await?;
     let Some(schema) = builtin.first().map(RecordBatch::schema) else {
         return plan_err!("pg_catalog.pg_proc is empty");
@@ -138,77 +117,38 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
     let mut batches = builtin;
     batches.push(sapa_rows(&schema, public)?);
     let pg_proc = Arc::new(MemTable::try_new(schema, vec![batches])?);
-    catalog.register_schema(
-        "pg_catalog",
-        Arc::new(WithPgProc {
-            inner: pg_catalog,
-            pg_proc,
-        }),
-    )?;
+    pg_overrides::replace(ctx, catalog, vec![("pg_proc", pg_proc)])?;
     ctx.register_udf(FunctionText::udf("pg_get_function_result", |s| &s.0));
     ctx.register_udf(FunctionText::udf("pg_get_function_arguments", |s| &s.1));
     Ok(())
 }
 
-/// `PROCS` as rows of `schema` (upstream's `pg_proc`) in namespace `public`;
-/// columns this does not name are NULL, or their type's default where the
-/// column may not be NULL.
+/// `PROCS` as rows of `schema` (upstream's `pg_proc`) in namespace `public`.
 fn sapa_rows(schema: &SchemaRef, public: i32) -> Result<RecordBatch> {
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let mut values = Vec::with_capacity(PROCS.len());
-        for (oid, proc) in (FIRST_OID..).zip(PROCS) {
-            let arg_oids: Vec<String> = proc.args.iter().map(|(_, o)| o.to_string()).collect();
-            let value = match field.name().as_str() {
-                "oid" => ScalarValue::from(oid),
-                "proname" | "prosrc" => ScalarValue::from(proc.name),
-                "pronamespace" => ScalarValue::from(public),
-                // The bootstrap superuser and language `internal`, as for
-                // PostgreSQL's own built-in functions.
-                "proowner" => ScalarValue::from(10i32),
-                "prolang" => ScalarValue::from(12i32),
-                "procost" => ScalarValue::from(1.0f32),
-                "prokind" => ScalarValue::from(proc.kind),
-                "proisstrict" => ScalarValue::from(true),
-                "provolatile" => ScalarValue::from("i"),
-                "proparallel" => ScalarValue::from("s"),
-                "pronargs" => ScalarValue::from(i16::try_from(proc.args.len()).unwrap_or(0)),
-                "prorettype" => ScalarValue::from(proc.result.1),
-                "proargtypes" => ScalarValue::from(arg_oids.join(" ")),
-                "prosupport" => ScalarValue::from("-"),
-                _ if field.is_nullable() => ScalarValue::try_from(field.data_type())?,
-                _ => ScalarValue::new_default(field.data_type())?,
-            };
-            values.push(value.cast_to(field.data_type())?);
-        }
-        columns.push(ScalarValue::iter_to_array(values)?);
-    }
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
-}
-
-/// Upstream's `pg_catalog` schema with `pg_proc` answered by ours.
-#[derive(Debug)]
-struct WithPgProc {
-    inner: Arc<dyn SchemaProvider>,
-    pg_proc: Arc<dyn TableProvider>,
-}
-
-#[async_trait]
-impl SchemaProvider for WithPgProc {
-    fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
-    }
-
-    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        if name.eq_ignore_ascii_case("pg_proc") {
-            return Ok(Some(Arc::clone(&self.pg_proc)));
-        }
-        self.inner.table(name).await
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
-    }
+    let oids: Vec<i32> = (FIRST_OID..).take(PROCS.len()).collect();
+    rows(schema, PROCS.len(), |column, row| {
+        let (oid, proc) = (*oids.get(row)?, PROCS.get(row)?);
+        let arg_oids: Vec<String> = proc.args.iter().map(|(_, o)| o.to_string()).collect();
+        Some(match column {
+            "oid" => ScalarValue::from(oid),
+            "proname" | "prosrc" => ScalarValue::from(proc.name),
+            "pronamespace" => ScalarValue::from(public),
+            // The bootstrap superuser and language `internal`, as for
+            // PostgreSQL's own built-in functions.
+            "proowner" => ScalarValue::from(10i32),
+            "prolang" => ScalarValue::from(12i32),
+            "procost" => ScalarValue::from(1.0f32),
+            "prokind" => ScalarValue::from(proc.kind),
+            "proisstrict" => ScalarValue::from(true),
+            "provolatile" => ScalarValue::from("i"),
+            "proparallel" => ScalarValue::from("s"),
+            "pronargs" => ScalarValue::from(i16::try_from(proc.args.len()).unwrap_or(0)),
+            "prorettype" => ScalarValue::from(proc.result.1),
+            "proargtypes" => ScalarValue::from(arg_oids.join(" ")),
+            "prosupport" => ScalarValue::from("-"),
+            _ => return None,
+        })
+    })
 }
 
 /// `pg_get_function_result(oid)` / `pg_get_function_arguments(oid)`: the

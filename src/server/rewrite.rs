@@ -8,6 +8,11 @@
 //! - `ARRAY(subquery)` becomes an `array_agg` subquery, and
 //!   `pg_table_is_visible(oid)` a test that the relation is in `public` or
 //!   `pg_catalog` (upstream's says yes to `information_schema` too).
+//! - `_pg_expandarray(array)` becomes `unnest(_pg_expandarray(array))`:
+//!   PostgreSQL's is set-returning (a row per element, pgjdbc's
+//!   `getPrimaryKeys`), Sapa's returns the list the `unnest` expands.
+//! - `(record).field` becomes `(record)['field']`, the only field access
+//!   DataFusion plans on an expression.
 //! - `SELECT current_user, session_user`: the upstream parser turns both
 //!   into `session_user()`, two columns of one name; they get the names
 //!   PostgreSQL gives them.
@@ -21,7 +26,8 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArguments, Ident, SelectItem, SetExpr, Statement, visit_expressions_mut,
+    AccessExpr, Expr, FunctionArguments, Ident, SelectItem, SetExpr, Statement, Subscript, Value,
+    visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -127,6 +133,48 @@ fn table_visibility(expr: &Expr) -> Option<Expr> {
         .ok()
 }
 
+/// `_pg_expandarray(…)` as the set it is in PostgreSQL:
+/// `unnest(_pg_expandarray(…))`.
+fn expanded_array(expr: &Expr) -> Option<Expr> {
+    if function_name(expr).as_deref() != Some("_pg_expandarray") {
+        return None;
+    }
+    parse_expr(&format!("unnest({expr})"))
+}
+
+/// `(record).field` as `(record)['field']` (pgjdbc's
+/// `(_pg_expandarray(…)).n`). Only on a parenthesised root, as PostgreSQL
+/// requires: `t.a[1]` is a column's element, not a field.
+fn record_field(expr: &Expr) -> Option<Expr> {
+    let Expr::CompoundFieldAccess { root, access_chain } = expr else {
+        return None;
+    };
+    let dotted = |a: &AccessExpr| matches!(a, AccessExpr::Dot(Expr::Identifier(_)));
+    if !matches!(root.as_ref(), Expr::Nested(_)) || !access_chain.iter().any(dotted) {
+        return None;
+    }
+    let access_chain = access_chain
+        .iter()
+        .map(|access| match access {
+            AccessExpr::Dot(Expr::Identifier(field)) => {
+                // Unquoted names fold to lower case, as PostgreSQL's do.
+                let name = match field.quote_style {
+                    None => field.value.to_ascii_lowercase(),
+                    Some(_) => field.value.clone(),
+                };
+                AccessExpr::Subscript(Subscript::Index {
+                    index: Expr::value(Value::SingleQuotedString(name)),
+                })
+            }
+            other => other.clone(),
+        })
+        .collect();
+    Some(Expr::CompoundFieldAccess {
+        root: root.clone(),
+        access_chain,
+    })
+}
+
 /// The select list of a plain `SELECT` statement.
 fn projection_mut(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
     let Statement::Query(query) = statement else {
@@ -184,6 +232,13 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
             changed = true;
         } else if let Some(visible) = table_visibility(expr) {
             *expr = visible;
+            changed = true;
+        } else if let Some(set) = expanded_array(expr) {
+            // The visit is post-order: the call inside is not seen again.
+            *expr = set;
+            changed = true;
+        } else if let Some(field) = record_field(expr) {
+            *expr = field;
             changed = true;
         }
         ControlFlow::<()>::Continue(())
@@ -302,6 +357,30 @@ mod tests {
         assert!(s.contains("(c.oid) IN (SELECT sapa_c.oid"), "{s}");
         assert!(s.contains("nspname IN ('public', 'pg_catalog')"), "{s}");
         assert!(!s.contains("pg_table_is_visible"), "{s}");
+    }
+
+    #[test]
+    fn expandarray_is_a_set() {
+        let s = rewrite(&parse(
+            "SELECT (information_schema._pg_expandarray(i.indkey)).n AS k, \
+             _pg_expandarray(i.indkey) AS keys FROM pg_index i",
+        ))
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            s,
+            "SELECT (unnest(information_schema._pg_expandarray(i.indkey)))['n'] AS k, \
+             unnest(_pg_expandarray(i.indkey)) AS keys FROM pg_index i"
+        );
+        let s = rewrite(&parse(
+            "SELECT r.c FROM t r WHERE r.a = (r.keys).X AND con.confkey[pos.n] = 1",
+        ))
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            s,
+            "SELECT r.c FROM t r WHERE r.a = (r.keys)['x'] AND con.confkey[pos.n] = 1"
+        );
     }
 
     #[test]

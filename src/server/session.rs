@@ -22,7 +22,7 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContex
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use tokio::sync::Mutex;
 
-use super::{information_schema, pg_functions, pg_proc};
+use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
 use crate::engine::read_only::ReadOnlyCatalogList;
 use crate::engine::scoped::{Units, scoped_relations};
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
@@ -83,7 +83,12 @@ impl SessionFactory {
         information_schema::register(&ctx).await?;
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         pg_functions::register(&ctx);
+        pg_key_functions::register(&ctx);
         pg_proc::register(&ctx, CATALOG).await?;
+        let settings = pg_overrides::settings(&ctx).await?;
+        pg_overrides::replace(&ctx, CATALOG, vec![("pg_settings", settings)])?;
+        // Last: it fixes `pg_class` as the relations registered by now.
+        pg_keys::register(&ctx, CATALOG).await?;
         let frozen = ReadOnlyCatalogList::wrap(Arc::clone(ctx.state().catalog_list()))?;
         let state = SessionStateBuilder::new_from_existing(ctx.state())
             .with_catalog_list(frozen)

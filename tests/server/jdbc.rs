@@ -128,6 +128,114 @@ async fn pgjdbc_replays_metabase_connection_sync_and_questions() {
         "{columns}"
     );
 
+    // The declared keys, through pgjdbc's DatabaseMetaData.
+    assert_eq!(
+        one(&found, "pk.schools"),
+        "[schools:school_id:1:schools_pkey]"
+    );
+    assert_eq!(
+        one(&found, "pk.calendar"),
+        "[calendar:academic_year:1:calendar_pkey, calendar:period:2:calendar_pkey]"
+    );
+    assert_eq!(
+        one(&found, "pk.marks"),
+        "[marks:student_id:1:marks_pkey, marks:class_id:2:marks_pkey, \
+         marks:subject_id:3:marks_pkey, marks:period:4:marks_pkey]"
+    );
+    assert_eq!(one(&found, "pk.indicators"), "[]");
+    // UPDATE_RULE and DELETE_RULE 3: importedKeyNoAction.
+    assert_eq!(
+        one(&found, "imported.schools"),
+        "[schools:district_id:districts:district_id:1:schools_district_id_fkey:districts_pkey:3:3]"
+    );
+    assert_eq!(
+        one(&found, "imported.marks"),
+        "[marks:class_id:classes:class_id:1:marks_class_id_fkey:classes_pkey:3:3, \
+         marks:district_id:districts:district_id:1:marks_district_id_fkey:districts_pkey:3:3, \
+         marks:region_id:regions:region_id:1:marks_region_id_fkey:regions_pkey:3:3, \
+         marks:school_id:schools:school_id:1:marks_school_id_fkey:schools_pkey:3:3, \
+         marks:subject_id:subjects:subject_id:1:marks_subject_id_fkey:subjects_pkey:3:3]"
+    );
+    assert_eq!(
+        one(&found, "exported.regions"),
+        "[districts:region_id:regions:region_id:1:districts_region_id_fkey:regions_pkey:3:3, \
+         marks:region_id:regions:region_id:1:marks_region_id_fkey:regions_pkey:3:3, \
+         marks_history:region_id:regions:region_id:1:marks_history_region_id_fkey:regions_pkey:3:3]"
+    );
+    assert_eq!(
+        one(&found, "indexes.schools"),
+        "[schools:f:schools_pkey:1:school_id:A]"
+    );
+    assert_eq!(
+        one(&found, "indexes.calendar"),
+        "[calendar:f:calendar_pkey:1:academic_year:A, calendar:f:calendar_pkey:2:period:A]"
+    );
+
+    // Metabase's field sync marks exactly the primary-key columns `pk?`.
+    let mut keyed: Vec<String> = fields
+        .iter()
+        .filter(|r| r.split('|').nth(5) == Some("t"))
+        .map(|r| {
+            let cells: Vec<&str> = r.split('|').collect();
+            format!("{}.{}", cells[4], cells[0])
+        })
+        .collect();
+    keyed.sort();
+    let mut expected_pk = vec![
+        "calendar.academic_year",
+        "calendar.period",
+        "classes.class_id",
+        "districts.district_id",
+        "enrollments.active_from",
+        "enrollments.class_id",
+        "enrollments.student_id",
+        "marks.class_id",
+        "marks.period",
+        "marks.student_id",
+        "marks.subject_id",
+        "marks_history.class_id",
+        "marks_history.period",
+        "marks_history.recorded_at",
+        "marks_history.student_id",
+        "marks_history.subject_id",
+        "modo.academic_year",
+        "modo.domain",
+        "modo.student_id",
+        "regions.region_id",
+        "schools.school_id",
+        "subjects.subject_id",
+    ];
+    expected_pk.sort();
+    assert_eq!(keyed, expected_pk);
+    // Its foreign-key sync finds every declared foreign key, once.
+    let mut fks = found.get("sync.8.row").cloned().unwrap_or_default();
+    fks.sort();
+    let mut expected_fks: Vec<String> = [
+        "classes|school_id|schools|school_id",
+        "districts|region_id|regions|region_id",
+        "enrollments|class_id|classes|class_id",
+        "marks|class_id|classes|class_id",
+        "marks|district_id|districts|district_id",
+        "marks|region_id|regions|region_id",
+        "marks|school_id|schools|school_id",
+        "marks|subject_id|subjects|subject_id",
+        "marks_history|class_id|classes|class_id",
+        "marks_history|district_id|districts|district_id",
+        "marks_history|region_id|regions|region_id",
+        "marks_history|school_id|schools|school_id",
+        "marks_history|subject_id|subjects|subject_id",
+        "modo|school_id|schools|school_id",
+        "schools|district_id|districts|district_id",
+    ]
+    .iter()
+    .map(|r| {
+        let c: Vec<&str> = r.split('|').collect();
+        format!("public|{}|{}|public|{}|{}", c[0], c[1], c[2], c[3])
+    })
+    .collect();
+    expected_fks.sort();
+    assert_eq!(fks, expected_fks);
+
     // Seven runs of one prepared question, all equal to the engine's answer.
     let expected = &engine_rows(
         "SELECT count(*), sum(students), max(quality_pct) FROM report_by_school \

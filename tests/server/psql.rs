@@ -80,6 +80,19 @@ async fn psql_meta_commands_list_the_sql_surface() {
         );
     }
     assert!(described.contains("bigint"), "{described}");
+    // Its primary key, as psql prints a table's indexes.
+    assert!(
+        described.contains("Indexes:\n    \"schools_pkey\" PRIMARY KEY, btree (school_id)"),
+        "{described}"
+    );
+    let calendar = psql(addr, c("\\d calendar")).await;
+    assert!(
+        calendar.contains("\"calendar_pkey\" PRIMARY KEY, btree (academic_year, period)"),
+        "{calendar}"
+    );
+    // A view has no index.
+    let view = psql(addr, c("\\d indicators")).await;
+    assert!(!view.contains("Indexes:"), "{view}");
     let detailed = psql(addr, c("\\d+ schools")).await;
     assert!(detailed.contains("Storage"), "{detailed}");
     assert!(
