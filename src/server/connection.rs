@@ -58,11 +58,14 @@ impl ConnectionHandlers {
 
     fn build(shared: Arc<Shared>, peer: SocketAddr, refuse_full: Option<usize>) -> Self {
         let session = shared.sessions.session();
+        let hooks = query_hooks();
         let service = Arc::new(Cancellable::new(
             Arc::new(DfSessionService::new_with_hooks(
                 Arc::clone(&session),
-                query_hooks(),
+                hooks.clone(),
             )),
+            hooks,
+            Arc::clone(&session),
             shared.queries.handle(),
         ));
         ConnectionHandlers {

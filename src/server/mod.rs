@@ -27,13 +27,17 @@
 //! ```
 
 mod cancel;
+mod catalog_subqueries;
 mod connection;
 mod copy;
 mod executor;
 mod hooks;
 mod information_schema;
+mod int_vectors;
+mod parse;
 mod pg_format;
 mod pg_functions;
+mod pg_json;
 mod pg_lookup;
 mod pg_proc;
 mod pg_types;
@@ -44,6 +48,7 @@ mod scram;
 mod session;
 mod sqlstate;
 mod startup;
+mod subquery_value;
 mod tls;
 mod users;
 
