@@ -335,3 +335,58 @@ async fn a_client_that_hangs_up_mid_query_frees_its_work() {
     let other = connect(addr).await;
     other.simple_query("SELECT 1").await.unwrap();
 }
+
+/// Scalar subqueries in a select list mean what they mean in PostgreSQL on
+/// both protocols: a correlated aggregate is computed per row (it was NULL
+/// before), and a subquery of several rows is an error, never a NULL or a
+/// row picked at random.
+#[tokio::test]
+async fn scalar_subqueries_in_select_lists_answer_as_postgres_does() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let sql = "SELECT s.school_id, (SELECT count(*) FROM classes c \
+               WHERE c.school_id = s.school_id) AS n FROM schools s ORDER BY s.school_id";
+    let expected = engine_rows(
+        "SELECT s.school_id, count(c.class_id) FROM schools s \
+         LEFT JOIN classes c ON c.school_id = s.school_id GROUP BY s.school_id ORDER BY s.school_id",
+    )
+    .await;
+    assert!(expected.iter().any(|r| r[1] != "0"));
+    let extended: Vec<Vec<String>> = client
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            vec![
+                r.get::<_, i64>(0).to_string(),
+                r.get::<_, i64>(1).to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(extended, expected);
+    let simple = client.simple_query(sql).await.unwrap();
+    let first = simple.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(1).map(str::to_string),
+        _ => None,
+    });
+    assert_eq!(first.as_deref(), Some(expected[0][1].as_str()));
+    // Several rows: PostgreSQL's 21000.
+    let err = client
+        .simple_query("SELECT (SELECT region_id FROM regions) AS r")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "21000", "{err}");
+    // A plain correlated subquery over user tables is not rewritten: an
+    // error, not NULLs.
+    for run in [true, false] {
+        let sql = "SELECT s.school_id, (SELECT c.class_id FROM classes c \
+                   WHERE c.school_id = s.school_id) FROM schools s";
+        let failed = if run {
+            client.simple_query(sql).await.map(|_| ()).unwrap_err()
+        } else {
+            client.query(sql, &[]).await.map(|_| ()).unwrap_err()
+        };
+        assert!(failed.code().is_some(), "{failed}");
+    }
+}

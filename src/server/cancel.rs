@@ -17,8 +17,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
-use datafusion_postgres::DfSessionService;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use datafusion_postgres::pgwire::api::results::{DescribePortalResponse, QueryResponse, Response};
@@ -31,13 +32,16 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
 use datafusion_postgres::pgwire::messages::extendedquery::Execute;
 use datafusion_postgres::pgwire::messages::simplequery::Query;
+use datafusion_postgres::pgwire::types::format::FormatOptions;
+use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::channel::oneshot;
 use futures::{Sink, Stream};
 use tokio::time::Sleep;
 
 use super::executor::{Forwarded, OnRuntime, Queries};
+use super::parse::{GuardedParser, StatementParser, api_error};
 use super::peer::Peer;
-use super::read_only::{GuardedParser, text_refusal};
+use super::read_only::text_refusal;
 use super::sqlstate::{code, user_error};
 use super::transactions;
 
@@ -54,15 +58,20 @@ pub(crate) struct Cancellable {
 }
 
 impl Cancellable {
-    /// The service over `inner`, running query work on `queries` and
-    /// stopping it when `peer` hangs up.
+    /// The service over `inner` (made with `hooks` over `session`), running
+    /// query work on `queries` and stopping it when `peer` hangs up.
     pub(crate) fn new(
         inner: Arc<DfSessionService>,
+        hooks: Vec<Arc<dyn QueryHook>>,
+        session: Arc<SessionContext>,
         queries: Queries,
         peer: Option<Peer>,
     ) -> Cancellable {
         let parser = Arc::new(GuardedParser {
             inner: inner.query_parser(),
+            statements: StatementParser::new(),
+            hooks,
+            session,
         });
         Cancellable {
             inner,
@@ -274,6 +283,56 @@ struct Watched<T> {
     done: bool,
 }
 
+impl Cancellable {
+    /// Upstream's simple-query loop over [`StatementParser`]'s statements:
+    /// each goes to the hooks, else DataFusion plans it (within the
+    /// statement's deadline) and its rows are encoded as text.
+    async fn simple_query<C>(
+        &self,
+        client: &mut C,
+        query: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statements = self.parser.statements.parse(query).map_err(api_error)?;
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let session = &self.parser.session;
+        let mut responses = Vec::with_capacity(statements.len());
+        'statements: for statement in statements {
+            for hook in &self.parser.hooks {
+                if let Some(response) = hook.handle_simple_query(&statement, session, client).await
+                {
+                    responses.push(response?);
+                    continue 'statements;
+                }
+            }
+            let sql = statement.to_string();
+            let planned = session.sql(&sql);
+            let frame = match deadline {
+                Some(at) => tokio::time::timeout_at(at, planned).await.map_err(|_| {
+                    user_error(
+                        code::QUERY_CANCELED,
+                        "canceling statement due to statement timeout",
+                    )
+                })?,
+                None => planned.await,
+            }
+            .map_err(api_error)?;
+            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+            let rows = encode_dataframe(frame, &Format::UnifiedText, Some(options)).await?;
+            responses.push(Response::Query(rows));
+        }
+        Ok(responses)
+    }
+}
+
 #[async_trait]
 impl SimpleQueryHandler for Cancellable {
     async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
@@ -298,7 +357,7 @@ impl SimpleQueryHandler for Cancellable {
             return Err(user_error(code::INSUFFICIENT_PRIVILEGE, why));
         }
         let deadline = deadline_of(client);
-        let planned = SimpleQueryHandler::do_query(self.inner.as_ref(), client, query);
+        let planned = self.simple_query(client, query, deadline);
         let responses = OnRuntime::new(self.queries.handle.clone(), planned).await?;
         Ok(responses
             .into_iter()

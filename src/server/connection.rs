@@ -20,7 +20,7 @@ use super::cancel::Cancellable;
 use super::copy::CopyHook;
 use super::cursors::Cursors;
 use super::executor::QueryRuntime;
-use super::hooks::ShowGuard;
+use super::hooks::{Deallocate, ShowGuard};
 use super::peer::Peer;
 use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
@@ -69,11 +69,14 @@ impl ConnectionHandlers {
         watched: Option<Peer>,
     ) -> Self {
         let session = shared.sessions.session();
+        let hooks = query_hooks();
         let service = Arc::new(Cancellable::new(
             Arc::new(DfSessionService::new_with_hooks(
                 Arc::clone(&session),
-                query_hooks(),
+                hooks.clone(),
             )),
+            hooks,
+            Arc::clone(&session),
             shared.queries.queries(),
             watched,
         ));
@@ -122,6 +125,7 @@ fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
         Arc::new(ReadOnly),
         Arc::new(Transactions),
         Arc::new(ShowGuard),
+        Arc::new(Deallocate),
         Arc::new(Rewrites),
         Arc::new(CopyHook),
         Arc::new(Cursors),

@@ -3,6 +3,8 @@
 //! [`ShowGuard`]: `SHOW` answers as PostgreSQL does — the emulated server
 //! version, the session's time zone — and an unknown parameter is an error
 //! (SQLSTATE 42704) rather than an empty string.
+//!
+//! [`Deallocate`]: `DEALLOCATE` of the protocol's prepared statements.
 
 use std::sync::Arc;
 
@@ -16,8 +18,9 @@ use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::Type;
 use datafusion_postgres::pgwire::api::results::{
-    DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response,
+    DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag,
 };
+use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::PgWireResult;
 
 use super::pg_functions::setting;
@@ -142,5 +145,68 @@ impl QueryHook for ShowGuard {
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
         show(statement, session_context, client)
+    }
+}
+
+/// `DEALLOCATE` of the protocol's prepared statements, which DataFusion's
+/// own `DEALLOCATE` (for SQL `PREPARE`) does not know: psycopg sends
+/// `DEALLOCATE ALL` after every `ROLLBACK` once it has prepared any, and
+/// a failure there broke SQLAlchemy's inspector.
+#[derive(Debug)]
+pub(crate) struct Deallocate;
+
+/// The answer to `statement` if it deallocates protocol statements:
+/// `ALL` succeeds (they are the connection's and go with it; pgwire's store
+/// cannot list them), a named one is removed if the protocol holds it, and
+/// anything else is left to DataFusion.
+fn deallocate(statement: &Statement, client: &dyn HookClient) -> Option<PgWireResult<Response>> {
+    let Statement::Deallocate { name, .. } = statement else {
+        return None;
+    };
+    if name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all") {
+        return Some(Ok(Response::Execution(Tag::new("DEALLOCATE ALL"))));
+    }
+    let store = client.portal_store();
+    store.get_statement(&name.value)?;
+    store.rm_statement(&name.value);
+    Some(Ok(Response::Execution(Tag::new("DEALLOCATE"))))
+}
+
+#[async_trait]
+impl QueryHook for Deallocate {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        deallocate(statement, client)
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        _session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        matches!(statement, Statement::Deallocate { .. }).then(|| {
+            Ok(LogicalPlan::EmptyRelation(
+                datafusion::logical_expr::EmptyRelation {
+                    produce_one_row: false,
+                    schema: Arc::new(datafusion::common::DFSchema::empty()),
+                },
+            ))
+        })
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &Statement,
+        _logical_plan: &LogicalPlan,
+        _params: &ParamValues,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        deallocate(statement, client)
     }
 }

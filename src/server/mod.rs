@@ -27,6 +27,7 @@
 //! ```
 
 mod cancel;
+mod catalog_subqueries;
 mod connection;
 mod copy;
 mod cursors;
@@ -34,9 +35,12 @@ mod executor;
 mod hooks;
 mod information_schema;
 mod information_schema_keys;
+mod int_vectors;
+mod parse;
 mod peer;
 mod pg_format;
 mod pg_functions;
+mod pg_json;
 mod pg_key_functions;
 mod pg_keys;
 mod pg_lookup;
@@ -49,6 +53,7 @@ mod scram;
 mod session;
 mod sqlstate;
 mod startup;
+mod subquery_value;
 mod tls;
 mod transactions;
 mod users;

@@ -46,6 +46,18 @@ pub(crate) fn register(ctx: &SessionContext) {
     replace(ctx, Constant::udf("col_description", None, 2..=2));
     replace(ctx, Constant::udf("obj_description", None, 1..=2));
     replace(ctx, Constant::udf("shobj_description", None, 2..=2));
+    // No column owns a sequence: NULL, as PostgreSQL answers for such a
+    // column (SQLAlchemy's column reflection asks for every column).
+    replace(ctx, Constant::udf("pg_get_serial_sequence", None, 2..=2));
+    // The definition of one index column: clients (SQLAlchemy's index
+    // reflection) ask only for expression columns, and Sapa's indexes have
+    // none. (The whole-index forms are not provided.)
+    replace(ctx, Constant::udf("pg_get_indexdef", None, 3..=3));
+    replace(ctx, super::pg_json::udf());
+    ctx.register_udaf(super::subquery_value::udaf());
+    for udf in super::int_vectors::udfs() {
+        replace(ctx, udf);
+    }
     replace(ctx, ScalarUDF::new_from_impl(PgTypeof::new()));
     replace(ctx, ScalarUDF::new_from_impl(CurrentSetting::new()));
     let mut registry = ctx.clone();

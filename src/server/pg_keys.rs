@@ -116,16 +116,16 @@ fn constraint_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         oid_field("oid", kind::OID, false),
         text("conname"),
-        oid_field("connamespace", kind::REGNAMESPACE, false),
+        oid_field("connamespace", kind::OID, false),
         text("contype"),
         flag("condeferrable"),
         flag("condeferred"),
         flag("convalidated"),
-        oid_field("conrelid", kind::REGCLASS, false),
-        oid_field("contypid", kind::REGTYPE, false),
-        oid_field("conindid", kind::REGCLASS, false),
+        oid_field("conrelid", kind::OID, false),
+        oid_field("contypid", kind::OID, false),
+        oid_field("conindid", kind::OID, false),
         oid_field("conparentid", kind::OID, false),
-        oid_field("confrelid", kind::REGCLASS, false),
+        oid_field("confrelid", kind::OID, false),
         text("confupdtype"),
         text("confdeltype"),
         text("confmatchtype"),
@@ -147,8 +147,8 @@ fn constraint_schema() -> SchemaRef {
 fn index_schema() -> SchemaRef {
     let flag = |n: &str| Field::new(n, DataType::Boolean, false);
     Arc::new(Schema::new(vec![
-        oid_field("indexrelid", kind::REGCLASS, false),
-        oid_field("indrelid", kind::REGCLASS, false),
+        oid_field("indexrelid", kind::OID, false),
+        oid_field("indrelid", kind::OID, false),
         Field::new("indnatts", DataType::Int16, false),
         Field::new("indnkeyatts", DataType::Int16, false),
         flag("indisunique"),

@@ -8,22 +8,16 @@
 //! refuses changes as well ([`crate::engine::read_only`]); this guard is
 //! what gives the client a clear answer.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use datafusion::common::ParamValues;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{CopySource, CopyTarget, Query, Set, SetExpr, Statement};
+use datafusion_postgres::QueryHook;
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
-use datafusion_postgres::pgwire::api::Type;
-use datafusion_postgres::pgwire::api::portal::Format;
-use datafusion_postgres::pgwire::api::results::FieldInfo;
 use datafusion_postgres::pgwire::api::results::Response;
-use datafusion_postgres::pgwire::api::stmt::QueryParser;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
-use datafusion_postgres::{Parser, QueryHook};
 
 use super::sqlstate::{code, user_error};
 
@@ -63,48 +57,6 @@ fn strip_comments(sql: &str) -> &str {
         } else {
             return rest;
         }
-    }
-}
-
-/// The extended protocol's parser, with [`text_refusal`] in front.
-pub(crate) struct GuardedParser {
-    pub(crate) inner: Arc<Parser>,
-}
-
-#[async_trait]
-impl QueryParser for GuardedParser {
-    type Statement = <Parser as QueryParser>::Statement;
-
-    async fn parse_sql<C>(
-        &self,
-        client: &C,
-        sql: &str,
-        types: &[Option<Type>],
-    ) -> PgWireResult<Option<Self::Statement>>
-    where
-        C: ClientInfo + Unpin + Send + Sync,
-    {
-        if let Some(why) = text_refusal(sql) {
-            return Err(user_error(code::INSUFFICIENT_PRIVILEGE, why));
-        }
-        self.inner.parse_sql(client, sql, types).await
-    }
-
-    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
-        self.inner.get_parameter_types(stmt)
-    }
-
-    fn get_result_schema(
-        &self,
-        stmt: &Self::Statement,
-        column_format: Option<&Format>,
-    ) -> PgWireResult<Vec<FieldInfo>> {
-        // A `DECLARE` is planned as its cursor's query (for the parameter
-        // types) but answers no rows itself: clients must see NoData.
-        if let (_, Some((Statement::Declare { .. }, _))) = stmt {
-            return Ok(vec![]);
-        }
-        self.inner.get_result_schema(stmt, column_format)
     }
 }
 

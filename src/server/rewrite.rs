@@ -7,7 +7,11 @@
 //!   lookup DataFusion cannot cast. The call becomes `CAST(NULL AS TEXT)`.
 //! - `ARRAY(subquery)` becomes an `array_agg` subquery, and
 //!   `pg_table_is_visible(oid)` a test that the relation is in `public` or
-//!   `pg_catalog` (upstream's says yes to `information_schema` too).
+//!   `pg_catalog` (upstream's says yes to `information_schema` too);
+//!   `pg_type_is_visible(oid)` the same for a type.
+//! - In statements that read only the catalog, `unnest`/
+//!   `generate_subscripts` over vector columns ([`super::int_vectors`])
+//!   and plain scalar subqueries ([`super::catalog_subqueries`]).
 //! - `_pg_expandarray(array)` becomes `unnest(_pg_expandarray(array))`:
 //!   PostgreSQL's is set-returning (a row per element, pgjdbc's
 //!   `getPrimaryKeys`), Sapa's returns the list the `unnest` expands.
@@ -22,17 +26,21 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::common::ParamValues;
+use datafusion::common::tree_node::TreeNode;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, Expr, FunctionArguments, Ident, SelectItem, SetExpr, Statement, Subscript, Value,
-    visit_expressions_mut,
+    AccessExpr, Expr, FunctionArg, FunctionArguments, Ident, SelectItem, SetExpr, Statement,
+    Subscript, Value, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion_postgres::QueryHook;
 use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
+use datafusion_postgres::datafusion_pg_catalog::sql::rules::{
+    RemoveSubqueryFromProjection, SqlStatementRewriteRule,
+};
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::portal::Format;
@@ -106,31 +114,47 @@ fn array_of_subquery(expr: &Expr) -> Option<Expr> {
         .ok()
 }
 
-/// `pg_table_is_visible(oid)` (SQLAlchemy's table list, psql's `\dt`):
+/// `pg_table_is_visible(oid)` (SQLAlchemy's table list, psql's `\\dt`):
 /// upstream's answers true for every relation, which would list the
 /// `information_schema` tables among the user's. Visible means in `public`
 /// or `pg_catalog`, Sapa's search path.
 fn table_visibility(expr: &Expr) -> Option<Expr> {
+    let arg = only_argument(expr, "pg_table_is_visible")?;
+    parse_expr(&format!(
+        "(({arg}) IN (SELECT sapa_c.oid FROM pg_catalog.pg_class AS sapa_c \
+         JOIN pg_catalog.pg_namespace AS sapa_n ON sapa_c.relnamespace = sapa_n.oid \
+         WHERE sapa_n.nspname IN ('public', 'pg_catalog')))"
+    ))
+}
+
+/// `pg_type_is_visible(oid)` (SQLAlchemy's domain and enum lists, in their
+/// select lists, where DataFusion plans no `IN (subquery)`): the type is
+/// in `public` or `pg_catalog`, as a scalar subquery.
+fn type_visibility(expr: &Expr) -> Option<Expr> {
+    let arg = only_argument(expr, "pg_type_is_visible")?;
+    parse_expr(&format!(
+        "coalesce((SELECT bool_or(sapa_n.nspname IN ('public', 'pg_catalog')) \
+         FROM pg_catalog.pg_type AS sapa_t \
+         JOIN pg_catalog.pg_namespace AS sapa_n ON sapa_t.typnamespace = sapa_n.oid \
+         WHERE sapa_t.oid = ({arg})), false)"
+    ))
+}
+
+/// The one argument of a call to `name`.
+fn only_argument<'e>(expr: &'e Expr, name: &str) -> Option<&'e FunctionArg> {
     let Expr::Function(f) = expr else {
         return None;
     };
-    if function_name(expr).as_deref() != Some("pg_table_is_visible") {
+    if function_name(expr).as_deref() != Some(name) {
         return None;
     }
     let FunctionArguments::List(list) = &f.args else {
         return None;
     };
-    let [arg] = list.args.as_slice() else {
-        return None;
-    };
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(&format!(
-            "(({arg}) IN (SELECT sapa_c.oid FROM pg_catalog.pg_class AS sapa_c \
-             JOIN pg_catalog.pg_namespace AS sapa_n ON sapa_c.relnamespace = sapa_n.oid \
-             WHERE sapa_n.nspname IN ('public', 'pg_catalog')))"
-        ))
-        .and_then(|mut p| p.parse_expr())
-        .ok()
+    match list.args.as_slice() {
+        [arg] => Some(arg),
+        _ => None,
+    }
 }
 
 /// `_pg_expandarray(…)` as the set it is in PostgreSQL:
@@ -230,7 +254,7 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
         } else if let Some(aggregated) = array_of_subquery(expr) {
             *expr = aggregated;
             changed = true;
-        } else if let Some(visible) = table_visibility(expr) {
+        } else if let Some(visible) = table_visibility(expr).or_else(|| type_visibility(expr)) {
             *expr = visible;
             changed = true;
         } else if let Some(set) = expanded_array(expr) {
@@ -270,6 +294,69 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
     changed.then_some(rewritten)
 }
 
+/// [`rewrite`], then in statements that read only the catalog the vector
+/// functions ([`super::int_vectors`]) and the plain scalar subqueries
+/// ([`super::catalog_subqueries`]) made plannable.
+fn rewrite_for(statement: &Statement, ctx: &SessionContext) -> Option<Statement> {
+    let mut current = rewrite(statement);
+    if !super::catalog_subqueries::reads_only_catalog(current.as_ref().unwrap_or(statement)) {
+        return current;
+    }
+    if let Some(vectors) = super::int_vectors::rewrite(current.as_ref().unwrap_or(statement)) {
+        current = Some(vectors);
+    }
+    let state = ctx.state();
+    let aggregates = state.aggregate_functions();
+    let is_aggregate = |name: &str| aggregates.contains_key(name);
+    super::catalog_subqueries::rewrite(current.as_ref().unwrap_or(statement), &is_aggregate)
+        .or(current)
+}
+
+/// The plan of `statement` rewritten, `None` when no rewrite applies.
+///
+/// A catalog subquery DataFusion still cannot decorrelate (psql's `\\d`
+/// collation lookup, filtered on `a.attcollation <> t.typcollation`) would
+/// fail at execution; such a statement is planned as upstream's parser
+/// leaves it instead, its correlated select-list subqueries NULL.
+async fn plan_rewritten(
+    statement: &Statement,
+    ctx: &SessionContext,
+) -> Option<PgWireResult<LogicalPlan>> {
+    let planned = plan(ctx, rewrite_for(statement, ctx)?).await;
+    match &planned {
+        Ok(p)
+            if super::catalog_subqueries::reads_only_catalog(statement)
+                && keeps_correlated_subquery(ctx, p) =>
+        {
+            let dropped = RemoveSubqueryFromProjection.rewrite(statement.clone());
+            let fallback = rewrite_for(&dropped, ctx).unwrap_or(dropped);
+            Some(plan(ctx, fallback).await)
+        }
+        _ => Some(planned),
+    }
+}
+
+/// Whether `plan`, optimized, still holds a correlated scalar subquery
+/// (which the physical planner refuses).
+fn keeps_correlated_subquery(ctx: &SessionContext, plan: &LogicalPlan) -> bool {
+    let Ok(optimized) = ctx.state().optimize(plan) else {
+        return false;
+    };
+    optimized
+        .exists(|node| {
+            Ok(node.expressions().iter().any(|e| {
+                e.exists(|e| {
+                    Ok(
+                        matches!(e, datafusion::logical_expr::Expr::ScalarSubquery(s)
+                        if !s.outer_ref_columns.is_empty()),
+                    )
+                })
+                .unwrap_or(false)
+            }))
+        })
+        .unwrap_or(false)
+}
+
 async fn plan(ctx: &SessionContext, statement: Statement) -> PgWireResult<LogicalPlan> {
     ctx.state()
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
@@ -285,9 +372,9 @@ impl QueryHook for Rewrites {
         session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        let rewritten = rewrite(statement)?;
+        let planned = plan_rewritten(statement, session_context).await?;
         let result = async {
-            let plan = plan(session_context, rewritten).await?;
+            let plan = planned?;
             let df = session_context
                 .execute_logical_plan(plan)
                 .await
@@ -305,8 +392,7 @@ impl QueryHook for Rewrites {
         session_context: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        let rewritten = rewrite(statement)?;
-        Some(plan(session_context, rewritten).await)
+        plan_rewritten(statement, session_context).await
     }
 
     async fn handle_extended_query(
@@ -345,6 +431,17 @@ mod tests {
             "SELECT session_user AS current_user, session_user AS session_user"
         );
         assert!(rewrite(&parse("SELECT 1")).is_none());
+    }
+
+    #[test]
+    fn type_visibility_means_on_the_search_path() {
+        let s = rewrite(&parse(
+            "SELECT typname FROM pg_catalog.pg_type t WHERE pg_type_is_visible(t.oid)",
+        ))
+        .unwrap()
+        .to_string();
+        assert!(s.contains("sapa_t.typnamespace = sapa_n.oid"), "{s}");
+        assert!(s.contains("WHERE sapa_t.oid = (t.oid)), false)"), "{s}");
     }
 
     #[test]

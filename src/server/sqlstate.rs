@@ -21,6 +21,9 @@ pub(crate) mod code {
     pub(crate) const DIVISION_BY_ZERO: &str = "22012";
     pub(crate) const NUMERIC_OUT_OF_RANGE: &str = "22003";
     pub(crate) const DATA_EXCEPTION: &str = "22000";
+    pub(crate) const NULL_VALUE_NOT_ALLOWED: &str = "22004";
+    pub(crate) const INVALID_PARAMETER_VALUE: &str = "22023";
+    pub(crate) const CARDINALITY_VIOLATION: &str = "21000";
     pub(crate) const FEATURE_NOT_SUPPORTED: &str = "0A000";
     pub(crate) const OUT_OF_MEMORY: &str = "53200";
     pub(crate) const TOO_MANY_CONNECTIONS: &str = "53300";
@@ -122,6 +125,8 @@ fn execution_sqlstate(msg: &str) -> &'static str {
         code::INVALID_TEXT_REPRESENTATION
     } else if lower.contains("unrecognized configuration parameter") {
         code::UNDEFINED_OBJECT
+    } else if lower.contains("scalar subquery returned more than one row") {
+        code::CARDINALITY_VIOLATION
     } else {
         code::DATA_EXCEPTION
     }
@@ -143,6 +148,18 @@ fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &
     // A mark code no rule knows (`mark_class('7')`) is bad input text.
     if err.downcast_ref::<sapa_udfs::mark::UnknownMark>().is_some() {
         return code::INVALID_TEXT_REPRESENTATION;
+    }
+    if let Some(json) = err.downcast_ref::<super::pg_json::JsonError>() {
+        return match json {
+            super::pg_json::JsonError::OddArguments => code::INVALID_PARAMETER_VALUE,
+            super::pg_json::JsonError::NullKey { .. } => code::NULL_VALUE_NOT_ALLOWED,
+        };
+    }
+    if let Some(super::int_vectors::VectorError::NotAnInteger(_)) = err.downcast_ref() {
+        return code::INVALID_TEXT_REPRESENTATION;
+    }
+    if let Some(super::subquery_value::SubqueryError::MoreThanOneRow) = err.downcast_ref() {
+        return code::CARDINALITY_VIOLATION;
     }
     code::INTERNAL
 }
@@ -221,6 +238,10 @@ mod tests {
         assert_eq!(state_of("SELECT 1 / 0").await, "22012");
         assert_eq!(state_of("SELECT CAST('abc' AS INT)").await, "22P02");
         assert_eq!(state_of("SELECT mark_class('7')").await, "22P02");
+        assert_eq!(
+            state_of("SELECT (SELECT a FROM (VALUES (1), (2)) AS t(a))").await,
+            "21000"
+        );
         assert_eq!(state_of("SELECT 1").await, "ok");
     }
 }

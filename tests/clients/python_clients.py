@@ -1,6 +1,8 @@
 """Python clients against a Sapa server: psycopg 3 (server-side parameter
 binding, prepare=True, named cursors, nested transactions), SQLAlchemy's
-inspector (tables and views) and pandas.read_sql with bound parameters. Prints one JSON object for
+inspector (tables, views, columns and the per-table reflection calls), Table
+autoload, and pandas (read_sql with bound parameters, read_sql_table). Prints
+one JSON object for
 tests/server/python.rs to check. Usage: python python_clients.py HOST PORT
 """
 import faulthandler
@@ -82,8 +84,35 @@ engine = sqlalchemy.create_engine(f"postgresql+psycopg://sapa@{host}:{port}/sapa
 inspector = sqlalchemy.inspect(engine)
 found["sqlalchemy_tables"] = sorted(inspector.get_table_names())
 found["sqlalchemy_views"] = sorted(inspector.get_view_names())
-# inspector.get_columns is not served: SQLAlchemy's reflection query needs
-# correlated scalar subqueries over pg_sequence that DataFusion cannot plan.
+
+# Every relation's columns: name, SQLAlchemy type, nullable, default,
+# autoincrement.
+found["sqlalchemy_columns"] = {
+    name: [
+        [c["name"], str(c["type"]), c["nullable"], c["default"], c["autoincrement"]]
+        for c in inspector.get_columns(name)
+    ]
+    for name in found["sqlalchemy_tables"] + found["sqlalchemy_views"]
+}
+# The rest of the per-table reflection (no keys, indexes or comments yet).
+found["sqlalchemy_schools"] = {
+    "table_comment": inspector.get_table_comment("schools"),
+    "pk_constraint": inspector.get_pk_constraint("schools"),
+    "foreign_keys": inspector.get_foreign_keys("schools"),
+    "indexes": inspector.get_indexes("schools"),
+    "unique_constraints": inspector.get_unique_constraints("schools"),
+    "check_constraints": inspector.get_check_constraints("schools"),
+}
+multi = inspector.get_multi_columns(kind=sqlalchemy.engine.reflection.ObjectKind.ANY)
+found["sqlalchemy_multi_columns"] = {
+    key[1]: [c["name"] for c in cols] for key, cols in sorted(multi.items())
+}
+schools = sqlalchemy.Table("schools", sqlalchemy.MetaData(), autoload_with=engine)
+found["autoload_schools"] = [[c.name, str(c.type), c.nullable] for c in schools.columns]
+table_frame = pd.read_sql_table("regions", engine)
+found["read_sql_table_shape"] = list(table_frame.shape)
+found["read_sql_table_columns"] = list(table_frame.columns)
+found["read_sql_table_dtypes"] = [str(t) for t in table_frame.dtypes]
 with engine.connect() as conn:
     frame = pd.read_sql(
         sqlalchemy.text(

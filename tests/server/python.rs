@@ -4,7 +4,43 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::support::{engine_rows, start};
+use datafusion::arrow::datatypes::DataType;
+use sapa::engine::Engine;
+use sapa::storage::DataLocation;
+use serde_json::json;
+
+use super::support::{dataset, engine_rows, start};
+
+/// Each relation's columns as the engine has them: name, the SQLAlchemy
+/// type the served PostgreSQL type reflects as, nullable.
+async fn engine_columns(relation: &str) -> Vec<serde_json::Value> {
+    let data = dataset().await;
+    let engine = Engine::open(&DataLocation::local(&data).expect("location"))
+        .await
+        .expect("open");
+    let ctx = engine.session_context().expect("session");
+    sapa::views::register(&ctx).await.expect("views");
+    let frame = ctx.table(relation).await.expect("relation");
+    frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let ty = match f.data_type() {
+                DataType::Int64 => "BIGINT",
+                DataType::Int32 => "INTEGER",
+                DataType::Float64 => "DOUBLE PRECISION",
+                DataType::Boolean => "BOOLEAN",
+                DataType::Date32 => "DATE",
+                DataType::Timestamp(_, None) => "TIMESTAMP",
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "TEXT",
+                DataType::Dictionary(_, v) if v.is_string() => "TEXT",
+                other => panic!("{relation}.{}: no expectation for {other}", f.name()),
+            };
+            json!([f.name(), ty, f.is_nullable(), null, false])
+        })
+        .collect()
+}
 
 #[tokio::test]
 async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
@@ -110,5 +146,121 @@ async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
     assert_eq!(
         found["pandas_dtypes"],
         serde_json::json!(["int64", "object", "object"])
+    );
+
+    // inspector.get_columns: name, type, nullable, default, autoincrement.
+    let columns = &found["sqlalchemy_columns"];
+    assert_eq!(
+        columns["regions"],
+        json!([
+            ["region_id", "BIGINT", false, null, false],
+            ["name_kk", "TEXT", false, null, false],
+            ["name_ru", "TEXT", false, null, false]
+        ])
+    );
+    let schools = json!([
+        ["school_id", "BIGINT", false, null, false],
+        ["district_id", "BIGINT", false, null, false],
+        ["name_kk", "TEXT", false, null, false],
+        ["name_ru", "TEXT", false, null, false],
+        ["locality", "TEXT", false, null, false],
+        ["language", "TEXT", false, null, false],
+        ["school_type", "TEXT", false, null, false],
+        ["internet_mbps", "DOUBLE PRECISION", true, null, false]
+    ]);
+    assert_eq!(columns["schools"], schools);
+    let mut indicators = vec![
+        json!(["academic_year", "INTEGER", false, null, false]),
+        json!(["period", "TEXT", false, null, false]),
+        json!(["level", "TEXT", false, null, false]),
+        json!(["unit_id", "BIGINT", true, null, false]),
+    ];
+    for count in [
+        "n_total",
+        "n_exempt",
+        "n_low",
+        "n_excellent",
+        "n_good",
+        "n_ungraded",
+    ] {
+        indicators.push(json!([count, "BIGINT", true, null, false]));
+    }
+    indicators.extend([
+        json!(["performance_level", "DOUBLE PRECISION", true, null, false]),
+        json!(["performance_band", "TEXT", true, null, false]),
+        json!(["knowledge_quality", "DOUBLE PRECISION", true, null, false]),
+        json!(["quality_band", "TEXT", true, null, false]),
+        json!(["schools", "BIGINT", true, null, false]),
+        json!(["schools_meeting_performance", "BIGINT", true, null, false]),
+        json!(["schools_meeting_quality", "BIGINT", true, null, false]),
+    ]);
+    assert_eq!(columns["indicators"], json!(indicators));
+    // Every one of the 13 relations as the engine's schema has it.
+    let relations = columns.as_object().unwrap();
+    assert_eq!(relations.len(), 13);
+    for (relation, found_columns) in relations {
+        assert_eq!(
+            *found_columns,
+            json!(engine_columns(relation).await),
+            "{relation}"
+        );
+        let names: Vec<_> = found_columns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[0].clone())
+            .collect();
+        assert_eq!(
+            found["sqlalchemy_multi_columns"][relation],
+            json!(names),
+            "{relation}"
+        );
+    }
+
+    // The rest of the per-table reflection: the declared keys (the primary
+    // key's index is not among `get_indexes`, as in PostgreSQL), and no
+    // other indexes, checks or comments.
+    assert_eq!(
+        found["sqlalchemy_schools"],
+        json!({
+            "table_comment": {"text": null},
+            "pk_constraint": {
+                "name": "schools_pkey",
+                "constrained_columns": ["school_id"],
+                "comment": null,
+                "dialect_options": {"postgresql_include": []}
+            },
+            "foreign_keys": [{
+                "name": "schools_district_id_fkey",
+                "constrained_columns": ["district_id"],
+                "referred_schema": null,
+                "referred_table": "districts",
+                "referred_columns": ["district_id"],
+                "options": {},
+                "comment": null
+            }],
+            "indexes": [],
+            "unique_constraints": [],
+            "check_constraints": []
+        })
+    );
+    let autoloaded: Vec<_> = schools
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| json!([c[0], c[1], c[2]]))
+        .collect();
+    assert_eq!(found["autoload_schools"], json!(autoloaded));
+
+    // pandas.read_sql_table reflects the table, then reads it.
+    assert_eq!(found["read_sql_table_shape"][0].to_string(), regions[0][0]);
+    assert_eq!(found["read_sql_table_shape"][1], 3);
+    assert_eq!(
+        found["read_sql_table_columns"],
+        json!(["region_id", "name_kk", "name_ru"])
+    );
+    assert_eq!(
+        found["read_sql_table_dtypes"],
+        json!(["int64", "object", "object"])
     );
 }
