@@ -72,6 +72,9 @@ mod tests {
 
     use super::*;
 
+    const THREE_WAY: &str = "SELECT count(*) FROM generate_series(1, 3) a \
+        CROSS JOIN generate_series(1, 4) b JOIN generate_series(1, 5) c ON a.value + b.value < c.value";
+
     #[tokio::test]
     async fn every_join_is_wrapped_and_nothing_else() {
         let state = SessionStateBuilder::new()
@@ -80,10 +83,7 @@ mod tests {
             .build();
         let ctx = SessionContext::new_with_state(state);
         let plan = ctx
-            .sql(
-                "SELECT count(*) FROM generate_series(1, 3) a CROSS JOIN generate_series(1, 4) b \
-                 JOIN generate_series(1, 5) c ON a.value + b.value < c.value",
-            )
+            .sql(THREE_WAY)
             .await
             .unwrap()
             .create_physical_plan()
@@ -108,16 +108,7 @@ mod tests {
             "{shown}"
         );
         // The answer is the same: 3 × 4 pairs against 5 values.
-        let n = ctx
-            .sql(
-                "SELECT count(*) FROM generate_series(1, 3) a CROSS JOIN generate_series(1, 4) b \
-                 JOIN generate_series(1, 5) c ON a.value + b.value < c.value",
-            )
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        let n = ctx.sql(THREE_WAY).await.unwrap().collect().await.unwrap();
         let n = n[0]
             .column(0)
             .as_any()

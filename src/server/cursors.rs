@@ -18,8 +18,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::common::{DFSchema, ParamValues};
-use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
+use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{Declare, DeclareType, Statement};
@@ -35,6 +35,7 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 
+use super::hooks::no_plan;
 use super::rewrite::rewrite;
 use super::sqlstate::{code, user_error};
 
@@ -169,10 +170,7 @@ impl QueryHook for Cursors {
         Some(match declared(statement)? {
             Ok(declare) => plan(session_context, declare).await,
             // Refused when it runs, as the simple protocol does.
-            Err(_) => Ok(LogicalPlan::EmptyRelation(EmptyRelation {
-                produce_one_row: false,
-                schema: Arc::new(DFSchema::empty()),
-            })),
+            Err(_) => Ok(no_plan()),
         })
     }
 

@@ -148,6 +148,15 @@ impl QueryHook for ShowGuard {
     }
 }
 
+/// The plan of a statement a hook answers when it runs: nothing to plan,
+/// no columns.
+pub(crate) fn no_plan() -> LogicalPlan {
+    LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
+        produce_one_row: false,
+        schema: Arc::new(datafusion::common::DFSchema::empty()),
+    })
+}
+
 /// `DEALLOCATE` of the protocol's prepared statements, which DataFusion's
 /// own `DEALLOCATE` (for SQL `PREPARE`) does not know: psycopg sends
 /// `DEALLOCATE ALL` after every `ROLLBACK` once it has prepared any, and
@@ -189,14 +198,7 @@ impl QueryHook for Deallocate {
         _session_context: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        matches!(statement, Statement::Deallocate { .. }).then(|| {
-            Ok(LogicalPlan::EmptyRelation(
-                datafusion::logical_expr::EmptyRelation {
-                    produce_one_row: false,
-                    schema: Arc::new(datafusion::common::DFSchema::empty()),
-                },
-            ))
-        })
+        matches!(statement, Statement::Deallocate { .. }).then(|| Ok(no_plan()))
     }
 
     async fn handle_extended_query(

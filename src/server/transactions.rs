@@ -19,8 +19,8 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::common::{DFSchema, ParamValues};
-use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
+use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{Ident, Statement};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -32,6 +32,7 @@ use datafusion_postgres::pgwire::api::results::{Response, Tag};
 use datafusion_postgres::pgwire::error::PgWireResult;
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
+use super::hooks::no_plan;
 use super::sqlstate::{code, user_error};
 
 /// Answers the transaction statements and refuses work in an aborted
@@ -237,12 +238,7 @@ impl QueryHook for Transactions {
                 | Statement::Commit { .. }
                 | Statement::Rollback { .. }
         )
-        .then(|| {
-            Ok(LogicalPlan::EmptyRelation(EmptyRelation {
-                produce_one_row: false,
-                schema: Arc::new(DFSchema::empty()),
-            }))
-        })
+        .then(|| Ok(no_plan()))
     }
 
     async fn handle_extended_query(
