@@ -16,7 +16,6 @@ use datafusion_postgres::pgwire::error::PgWireError;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::cancel::Cancellable;
 use super::copy::CopyHook;
 use super::cursors::Cursors;
 use super::executor::QueryRuntime;
@@ -24,6 +23,7 @@ use super::hooks::{Deallocate, ShowGuard};
 use super::peer::Peer;
 use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
+use super::service::Cancellable;
 use super::session::SessionFactory;
 use super::sqlstate::classify;
 use super::startup::Startup;

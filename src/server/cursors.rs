@@ -9,7 +9,7 @@
 //! any query's, and bound when it runs. `FETCH` and `CLOSE` stay upstream's:
 //! the cursor is a portal of the connection, named as the cursor, as in
 //! PostgreSQL (psycopg describes it by that name; see
-//! [`super::cancel::Cancellable`]'s portal description).
+//! [`super::service::Cancellable`]'s portal description).
 //!
 //! What PostgreSQL refuses is refused the same way: a cursor without
 //! `WITH HOLD` outside a transaction block (25P01). What Sapa cannot do is
@@ -24,18 +24,16 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{Declare, DeclareType, Statement};
 use datafusion_postgres::QueryHook;
-use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
-use datafusion_postgres::pgwire::api::portal::{Format, Portal};
+use datafusion_postgres::pgwire::api::portal::Portal;
 use datafusion_postgres::pgwire::api::results::{Response, Tag};
 use datafusion_postgres::pgwire::api::stmt::StoredStatement;
 use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
-use datafusion_postgres::pgwire::types::format::FormatOptions;
 
-use super::hooks::no_plan;
+use super::hooks::{no_plan, text_rows};
 use super::rewrite::rewrite;
 use super::sqlstate::{code, user_error};
 
@@ -117,8 +115,7 @@ async fn open(
         .execute_logical_plan(plan)
         .await
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-    let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-    let rows = encode_dataframe(df, &Format::UnifiedText, Some(options)).await?;
+    let rows = text_rows(df, client).await?;
     let text = declare
         .for_query
         .as_ref()

@@ -14,14 +14,17 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::QueryHook;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::Type;
+use datafusion_postgres::pgwire::api::portal::Format;
 use datafusion_postgres::pgwire::api::results::{
     DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag,
 };
 use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::PgWireResult;
+use datafusion_postgres::pgwire::types::format::FormatOptions;
 
 use super::pg_functions::setting;
 use super::sqlstate::{code, user_error};
@@ -146,6 +149,16 @@ impl QueryHook for ShowGuard {
     ) -> Option<PgWireResult<Response>> {
         show(statement, session_context, client)
     }
+}
+
+/// `frame`'s rows for the simple protocol: text, in the client's date and
+/// interval styles.
+pub(crate) async fn text_rows(
+    frame: datafusion::prelude::DataFrame,
+    client: &(impl ClientInfo + ?Sized),
+) -> PgWireResult<QueryResponse> {
+    let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+    encode_dataframe(frame, &Format::UnifiedText, Some(options)).await
 }
 
 /// The plan of a statement a hook answers when it runs: nothing to plan,

@@ -50,6 +50,7 @@ mod pg_types;
 mod read_only;
 mod rewrite;
 mod scram;
+mod service;
 mod session;
 mod sqlstate;
 mod startup;

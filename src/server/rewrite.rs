@@ -22,7 +22,6 @@
 //!   PostgreSQL gives them.
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::common::ParamValues;
@@ -37,16 +36,15 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion_postgres::QueryHook;
-use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::datafusion_pg_catalog::sql::rules::{
     RemoveSubqueryFromProjection, SqlStatementRewriteRule,
 };
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
-use datafusion_postgres::pgwire::api::portal::Format;
 use datafusion_postgres::pgwire::api::results::Response;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
-use datafusion_postgres::pgwire::types::format::FormatOptions;
+
+use super::hooks::text_rows;
 
 /// The rewrite hook.
 #[derive(Debug)]
@@ -379,8 +377,7 @@ impl QueryHook for Rewrites {
                 .execute_logical_plan(plan)
                 .await
                 .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-            let response = encode_dataframe(df, &Format::UnifiedText, Some(options)).await?;
+            let response = text_rows(df, client).await?;
             Ok(Response::Query(response))
         };
         Some(result.await)
