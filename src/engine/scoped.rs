@@ -24,6 +24,7 @@ use datafusion::prelude::SessionContext;
 use super::pseudonym::PSEUDONYM_UDF;
 use super::{EngineError, Scope};
 use crate::storage::StoredTable;
+use crate::views::as_of::{self, AsOfFunction};
 
 /// The units a scope sees: `None` means every unit of that level.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,32 +200,11 @@ pub async fn scoped_relations(
     scope: Scope,
     units: &Units,
 ) -> Result<Vec<(String, Arc<dyn TableProvider>)>> {
-    // The plans are built in a copy of the base session that alone knows
-    // the pseudonym function: users never can call it (a callable one would
-    // re-identify students by guessing ids).
-    let builder = SessionContext::new_with_state(base.state());
-    let pseudonym = PSEUDONYM_UDF.name();
-    builder.register_udf(PSEUDONYM_UDF.as_ref().clone());
+    let builder = pseudonym_builder(base);
     let mut out = Vec::new();
     for (name, kind) in relations() {
         let schema = builder.table_provider(name).await?.schema();
-        let columns: Vec<String> = schema
-            .fields()
-            .iter()
-            .map(|f| {
-                let quoted = format!("\"{}\"", f.name());
-                if scope == Scope::Researcher && f.name() == "student_id" {
-                    format!("{pseudonym}({quoted}) AS {quoted}")
-                } else {
-                    quoted
-                }
-            })
-            .collect();
-        let sql = format!(
-            "SELECT {} FROM {name} WHERE {}",
-            columns.join(", "),
-            row_filter(name, scope, units)
-        );
+        let sql = scoped_select(&schema, name, name, scope, units);
         let plan = builder.sql(&sql).await?.into_unoptimized_plan();
         let provider: Arc<dyn TableProvider> = Arc::new(ScopedRelation {
             view: ViewTable::new(plan, None),
@@ -233,6 +213,66 @@ pub async fn scoped_relations(
         out.push((name.to_string(), provider));
     }
     Ok(out)
+}
+
+/// Every "as of" function (`crate::views::as_of`) as `scope` sees it: the
+/// function's rows computed over the full relations of `base`, then
+/// filtered like the relation it is the dated form of (and pseudonymised
+/// for researchers) — so a district sees its own rows of
+/// `indicators_as_of(D)` exactly as it sees its rows of `indicators`.
+pub async fn scoped_functions(
+    base: &SessionContext,
+    scope: Scope,
+    units: &Units,
+) -> Result<Vec<(&'static str, Arc<AsOfFunction>)>> {
+    let builder = pseudonym_builder(base);
+    let calendar = Arc::new(as_of::quarter_ends(base).await?);
+    let mut out = Vec::new();
+    for def in as_of::AS_OF_FUNCTIONS {
+        let source = format!("({}\n) AS dated", def.sql());
+        let schema = builder.table_provider(def.relation).await?.schema();
+        let sql = scoped_select(&schema, &source, def.relation, scope, units);
+        let template = builder.sql(&sql).await?.into_unoptimized_plan();
+        out.push((def.name, AsOfFunction::new(def, template, &calendar)));
+    }
+    Ok(out)
+}
+
+/// A copy of `base` that alone knows the pseudonym function: users never
+/// can call it (a callable one would re-identify students by guessing ids).
+fn pseudonym_builder(base: &SessionContext) -> SessionContext {
+    let builder = SessionContext::new_with_state(base.state());
+    builder.register_udf(PSEUDONYM_UDF.as_ref().clone());
+    builder
+}
+
+/// `SELECT` of every column of `schema` from `source`, with the row filter
+/// of `relation` for `scope` (and pseudonyms for a researcher).
+fn scoped_select(
+    schema: &SchemaRef,
+    source: &str,
+    relation: &str,
+    scope: Scope,
+    units: &Units,
+) -> String {
+    let pseudonym = PSEUDONYM_UDF.name();
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let quoted = format!("\"{}\"", f.name());
+            if scope == Scope::Researcher && f.name() == "student_id" {
+                format!("{pseudonym}({quoted}) AS {quoted}")
+            } else {
+                quoted
+            }
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM {source} WHERE {}",
+        columns.join(", "),
+        row_filter(relation, scope, units)
+    )
 }
 
 /// A relation of a scope: a view over the full relation that still says

@@ -33,6 +33,8 @@ const TEXT: (&str, i32) = ("text", 25);
 const FLOAT8: (&str, i32) = ("double precision", 701);
 const INT8: (&str, i32) = ("bigint", 20);
 const DATE: (&str, i32) = ("date", 1082);
+/// A set-returning table function (`proretset`), as `\df` shows one.
+const SETOF_RECORD: (&str, i32) = ("SETOF record", 2249);
 
 /// Sapa's functions (`sapa_udfs::register_all`), one row per overload a
 /// PostgreSQL user would call. Dates only: PostgreSQL casts a timestamp to
@@ -85,6 +87,31 @@ const PROCS: &[Proc] = &[
         kind: "f",
         args: &[DATE],
         result: DATE,
+    },
+    // The "as of" table functions (`crate::views::as_of`).
+    Proc {
+        name: "indicators_as_of",
+        kind: "f",
+        args: &[DATE],
+        result: SETOF_RECORD,
+    },
+    Proc {
+        name: "indicators_current",
+        kind: "f",
+        args: &[DATE],
+        result: SETOF_RECORD,
+    },
+    Proc {
+        name: "report_by_school_as_of",
+        kind: "f",
+        args: &[DATE],
+        result: SETOF_RECORD,
+    },
+    Proc {
+        name: "student_status_as_of",
+        kind: "f",
+        args: &[DATE],
+        result: SETOF_RECORD,
     },
 ];
 
@@ -144,6 +171,7 @@ fn sapa_rows(schema: &SchemaRef, public: i32) -> Result<RecordBatch> {
             "proparallel" => ScalarValue::from("s"),
             "pronargs" => ScalarValue::from(i16::try_from(proc.args.len()).unwrap_or(0)),
             "prorettype" => ScalarValue::from(proc.result.1),
+            "proretset" => ScalarValue::from(proc.result == SETOF_RECORD),
             "proargtypes" => ScalarValue::from(arg_oids.join(" ")),
             "prosupport" => ScalarValue::from("-"),
             _ => return None,
@@ -226,8 +254,14 @@ mod tests {
                     .map(|f| f.name().to_string()),
             )
             .collect();
+        registered.extend(
+            crate::views::as_of::AS_OF_FUNCTIONS
+                .iter()
+                .map(|f| f.name.to_string()),
+        );
         registered.sort();
         let mut listed: Vec<String> = PROCS.iter().map(|p| p.name.to_string()).collect();
+        listed.sort();
         listed.dedup();
         assert_eq!(listed, registered);
         let aggregates: Vec<&str> = PROCS

@@ -24,7 +24,7 @@ use tokio::sync::Mutex;
 
 use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
 use crate::engine::read_only::ReadOnlyCatalogList;
-use crate::engine::scoped::{Units, scoped_relations};
+use crate::engine::scoped::{Units, scoped_functions, scoped_relations};
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
 
 /// Makes the per-connection sessions of one served dataset.
@@ -78,6 +78,9 @@ impl SessionFactory {
         let ctx = SessionContext::new_with_config_rt(config, self.base.runtime_env());
         for (name, provider) in relations {
             ctx.register_table(name.as_str(), provider)?;
+        }
+        for (name, function) in scoped_functions(&self.base, scope, &units).await? {
+            ctx.register_udtf(name, function);
         }
         sapa_udfs::register_all(&ctx);
         information_schema::register(&ctx).await?;

@@ -5,6 +5,8 @@
 //! period — so a nationwide period is a scan of ~4M rows, never a regrouping
 //! of ~45M marks. Each view is one SQL file beside this one.
 
+pub mod as_of;
+
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
@@ -14,15 +16,15 @@ pub const VIEWS: [(&str, &str); 2] = [
     ("indicators", include_str!("indicators.sql")),
 ];
 
-/// Creates every view in `ctx`. The tables they read (`student_status`) and
-/// the functions they call (`sapa_udfs::register_all`) must be registered
-/// first.
+/// Creates every view and every "as of" function ([`as_of`]) in `ctx`.
+/// The stored tables and the functions they call
+/// (`sapa_udfs::register_all`) must be registered first.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for (name, query) in VIEWS {
         ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))
             .await?;
     }
-    Ok(())
+    as_of::register(ctx).await
 }
 
 #[cfg(test)]

@@ -197,14 +197,36 @@ async fn psql_df_lists_sapa_functions() {
             "text, text, double precision",
             "func",
         ],
+        ["public", "indicators_as_of", "SETOF record", "date", "func"],
+        [
+            "public",
+            "indicators_current",
+            "SETOF record",
+            "date",
+            "func",
+        ],
         ["public", "mark_class", "text", "text", "func"],
         ["public", "normalize_mark", "text", "text", "func"],
         ["public", "publication_sunday", "date", "date", "func"],
+        [
+            "public",
+            "report_by_school_as_of",
+            "SETOF record",
+            "date",
+            "func",
+        ],
         ["public", "student_status", "text", "text", "agg"],
+        [
+            "public",
+            "student_status_as_of",
+            "SETOF record",
+            "date",
+            "func",
+        ],
         ["public", "update_sunday", "date", "date", "func"],
     ];
     assert_eq!(function_rows(&all), expected, "{all}");
-    assert!(all.contains("(8 rows)"), "{all}");
+    assert!(all.contains("(12 rows)"), "{all}");
     let one = psql(addr, c("\\df mark_class")).await;
     assert_eq!(
         function_rows(&one),

@@ -2,13 +2,15 @@
 //!
 //! Every rule of the specification lives here once: mark spellings
 //! ([`mark`]), a student's status ([`status`]), indicator bands ([`mod@band`]),
-//! the annual mark ([`mod@annual`]) and the publication calendar ([`calendar`]).
+//! the annual mark ([`mod@annual`]), the publication calendar ([`calendar`])
+//! and the period a "current indicator" shows ([`current`]).
 //! The SQL functions in [`functions`] wrap them; ingest and the engine call
 //! them directly. Nothing here knows of storage or of the wire.
 
 pub mod annual;
 pub mod band;
 pub mod calendar;
+pub mod current;
 pub mod functions;
 pub mod mark;
 pub mod status;
@@ -21,6 +23,7 @@ use datafusion::prelude::SessionContext;
 pub use annual::annual_mark;
 pub use band::{Band, BandError, Indicator, Level, band, band_of_fraction};
 pub use calendar::{CalendarError, publication_sunday, update_sunday};
+pub use current::{QuarterEnd, ReportPeriod, period_in_force};
 pub use mark::{Mark, MarkClass, Spelling, UnknownMark, parse_mark};
 pub use status::{Status, StatusBits, status_of};
 

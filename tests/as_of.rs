@@ -1,0 +1,391 @@
+//! "As of" reporting (SPEC §6, issue 14): `student_status_as_of`,
+//! `report_by_school_as_of`, `indicators_as_of` and `indicators_current` on
+//! a hand-made school whose every answer is worked out below, the week
+//! boundary at Sunday 23:59:59 included; the current state reproduced by a
+//! date after every mark; and the scopes of SPEC §8 through the functions.
+//!
+//! The school (100, class 1000, parallel 5) and its Q1 2024 (ends Friday
+//! 2024-10-25, published Sunday 2024-10-27) marks, subject 1 unless said:
+//!
+//! | student | versions | as of Sun 10-20 | as of Sun 10-27 | as of 11-03 = now |
+//! |---|---|---|---|---|
+//! | 1 | 5 at Sun 10-20 23:59:59; 3 at 10-28 (changed late); subject 2: 5 at 10-21 | excellent | excellent | satisfactory |
+//! | 2 | 4 at 10-24; cleared 11-01 | ungraded | good | ungraded |
+//! | 3 | 2 at 10-30 (first set late) | ungraded | ungraded | low |
+//! | 4 | 4 at Mon 10-21 00:00:00 | ungraded | good | good |
+//! | 5 | БОС at 10-24 | ungraded | exempt | exempt |
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod ingest_support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::SessionContext;
+use ingest_support::{CALENDAR, CLASSES, DISTRICTS, REGIONS, SCHOOLS, SUBJECTS, ingest, input_dir};
+use sapa::engine::{Engine, MemoryBudget, Scope};
+use sapa::server::SessionFactory;
+use sapa::storage::DataLocation;
+
+const ENROLLMENTS: &str = "\
+student_id,class_id,active_from,active_to
+1,1000,2024-09-02,
+2,1000,2024-09-02,
+3,1000,2024-09-02,
+4,1000,2024-09-02,
+5,1000,2024-09-02,
+";
+
+/// The first delivery: what the school had entered by the period's end.
+const MARKS_BEFORE: &str = "\
+student_id,class_id,subject_id,period,mark,recorded_at
+1,1000,1,Q1,5,2024-10-20T23:59:59
+1,1000,2,Q1,5,2024-10-21T08:00:00
+2,1000,1,Q1,4,2024-10-24
+4,1000,1,Q1,4,2024-10-21
+5,1000,1,Q1,БОС,2024-10-24
+1,1000,1,YEAR,4,2025-05-20
+";
+
+/// The weekly delta after the period: a change, a clearing, a late mark.
+const MARKS_AFTER: &str = "\
+student_id,class_id,subject_id,period,mark,recorded_at
+1,1000,1,Q1,3,2024-10-28T10:00:00
+2,1000,1,Q1,,2024-11-01
+3,1000,1,Q1,2,2024-10-30
+";
+
+struct Data {
+    _root: tempfile::TempDir,
+    data: PathBuf,
+}
+
+async fn dataset() -> Data {
+    let root = tempfile::tempdir().unwrap();
+    let file = |name: &'static str, text: &str| (name, text.as_bytes().to_vec());
+    let first = input_dir(
+        root.path(),
+        "first",
+        &[
+            file("regions.csv", REGIONS),
+            file("districts.csv", DISTRICTS),
+            file("schools.csv", SCHOOLS),
+            file("subjects.csv", SUBJECTS),
+            file("calendar.csv", CALENDAR),
+            file("classes.csv", CLASSES),
+            file("enrollments.csv", ENROLLMENTS),
+            file("marks.csv", MARKS_BEFORE),
+        ],
+    );
+    let delta = input_dir(root.path(), "delta", &[file("marks.csv", MARKS_AFTER)]);
+    let data = root.path().join("data");
+    ingest(&first, &data).await.unwrap();
+    ingest(&delta, &data).await.unwrap();
+    Data { _root: root, data }
+}
+
+/// The unscoped session `sapa query` uses.
+async fn context(data: &Path) -> SessionContext {
+    let engine = Engine::open(&DataLocation::local(data).unwrap())
+        .await
+        .unwrap();
+    let ctx = engine.session_context().unwrap();
+    sapa::views::register(&ctx).await.unwrap();
+    ctx
+}
+
+/// The rows of `sql`, each as `a|b|c`.
+async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let options = FormatOptions::default().with_null("NULL");
+    let mut out = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out
+}
+
+/// The Q1 statuses of students 1–5 as of `date`.
+async fn statuses(ctx: &SessionContext, date: &str) -> Vec<String> {
+    rows(
+        ctx,
+        &format!(
+            "SELECT student_id, status FROM student_status_as_of('{date}') \
+             WHERE academic_year = 2024 AND period = 'Q1' ORDER BY student_id"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn statuses_as_of_each_sunday_with_the_boundary_at_23_59_59() {
+    let d = dataset().await;
+    let ctx = context(&d.data).await;
+    let sunday_20 = [
+        "1|excellent",
+        "2|ungraded",
+        "3|ungraded",
+        "4|ungraded",
+        "5|ungraded",
+    ];
+    // Sunday 10-20: student 1's 5 at 23:59:59 counts, student 4's mark of
+    // Monday 00:00:00 does not.
+    assert_eq!(statuses(&ctx, "2024-10-20").await, sunday_20);
+    // Any day of the following week sees the same update.
+    assert_eq!(statuses(&ctx, "2024-10-26").await, sunday_20);
+    let sunday_27 = ["1|excellent", "2|good", "3|ungraded", "4|good", "5|exempt"];
+    assert_eq!(statuses(&ctx, "2024-10-27").await, sunday_27);
+    assert_eq!(statuses(&ctx, "2024-11-02").await, sunday_27);
+    // After the delta: the change (1), the clearing (2), the late mark (3).
+    let now = [
+        "1|satisfactory",
+        "2|ungraded",
+        "3|low",
+        "4|good",
+        "5|exempt",
+    ];
+    assert_eq!(statuses(&ctx, "2024-11-03").await, now);
+    let current = rows(
+        &ctx,
+        "SELECT student_id, status FROM student_status \
+         WHERE academic_year = 2024 AND period = 'Q1' ORDER BY student_id",
+    )
+    .await;
+    assert_eq!(current, now);
+    // A timestamp and a DATE literal name the same update as the text.
+    for date in ["TIMESTAMP '2024-10-27 18:00:00'", "DATE '2024-10-27'"] {
+        let sql = format!(
+            "SELECT student_id, status FROM student_status_as_of({date}) \
+             WHERE academic_year = 2024 AND period = 'Q1' ORDER BY student_id"
+        );
+        assert_eq!(rows(&ctx, &sql).await, sunday_27, "{date}");
+    }
+}
+
+#[tokio::test]
+async fn indicators_and_reports_as_of_the_sundays() {
+    let d = dataset().await;
+    let ctx = context(&d.data).await;
+    let school = |date: &str| {
+        format!(
+            "SELECT n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded, \
+             performance_level, performance_band, knowledge_quality, quality_band \
+             FROM indicators_as_of('{date}') \
+             WHERE academic_year = 2024 AND period = 'Q1' AND level = 'school' AND unit_id = 100"
+        )
+    };
+    // 10-20: 1 excellent, 4 ungraded: performance 5/5, quality 1/5.
+    assert_eq!(
+        rows(&ctx, &school("2024-10-20")).await,
+        ["5|0|0|1|0|4|100.0|high|20.0|low"]
+    );
+    // 10-27: (5-1-0)/(5-1) = 100; (1+2)/4 = 75.
+    assert_eq!(
+        rows(&ctx, &school("2024-10-27")).await,
+        ["5|1|0|1|2|1|100.0|high|75.0|high"]
+    );
+    // 11-03: (5-1-1)/4 = 75 (medium); 1/4 = 25 (low).
+    let now = ["5|1|1|0|1|1|75.0|medium|25.0|low"];
+    assert_eq!(rows(&ctx, &school("2024-11-03")).await, now);
+    let current = school("x").replace("indicators_as_of('x')", "indicators");
+    assert_eq!(rows(&ctx, &current).await, now);
+    // The country pools the same students, with the body bands: 75 is low.
+    let country = rows(
+        &ctx,
+        "SELECT schools, schools_meeting_quality, knowledge_quality, quality_band \
+         FROM indicators_as_of('2024-10-27') \
+         WHERE academic_year = 2024 AND period = 'Q1' AND level = 'country'",
+    )
+    .await;
+    assert_eq!(country, ["1|1|75.0|medium"]);
+    // §5.1: students excludes the exempt one; quality (1+2)/4.
+    let report = rows(
+        &ctx,
+        "SELECT students, excellent, good, satisfactory, low, exempt, ungraded, \
+         quality_pct, performance_pct, marks_count \
+         FROM report_by_school_as_of('2024-10-27') \
+         WHERE academic_year = 2024 AND period = 'Q1' AND school_id = 100 AND parallel = 5",
+    )
+    .await;
+    assert_eq!(report, ["4|1|2|0|0|1|1|75.0|75.0|NULL"]);
+}
+
+#[tokio::test]
+async fn indicators_current_follows_publication_and_the_annual_report() {
+    let d = dataset().await;
+    let ctx = context(&d.data).await;
+    let current = |date: &str| {
+        format!(
+            "SELECT DISTINCT academic_year, period FROM indicators_current('{date}') ORDER BY 1, 2"
+        )
+    };
+    // Before Q1's publication Sunday nothing was published.
+    assert!(rows(&ctx, &current("2024-10-26")).await.is_empty());
+    assert_eq!(rows(&ctx, &current("2024-10-27")).await, ["2024|Q1"]);
+    // During Q2 the previous quarter is shown…
+    assert_eq!(rows(&ctx, &current("2024-12-28")).await, ["2024|Q1"]);
+    // …until Q2's publication (Friday 12-27 → Sunday 12-29).
+    assert_eq!(rows(&ctx, &current("2024-12-29")).await, ["2024|Q2"]);
+    // Q4 ends on Sunday 2025-05-25: the year is published the same day.
+    assert_eq!(rows(&ctx, &current("2025-05-24")).await, ["2024|Q3"]);
+    assert_eq!(rows(&ctx, &current("2025-05-25")).await, ["2024|YEAR"]);
+    // 1 September 2025 is a Monday: its week's update is Sunday 09-07.
+    assert_eq!(rows(&ctx, &current("2025-09-06")).await, ["2024|YEAR"]);
+    assert_eq!(rows(&ctx, &current("2025-09-07")).await, ["2024|Q4"]);
+    // The values are those as of the date: quality 75 on 10-27, 25 now.
+    let quality = |date: &str| {
+        format!(
+            "SELECT knowledge_quality FROM indicators_current('{date}') \
+             WHERE level = 'school' AND unit_id = 100"
+        )
+    };
+    assert_eq!(rows(&ctx, &quality("2024-10-27")).await, ["75.0"]);
+    assert_eq!(rows(&ctx, &quality("2024-11-10")).await, ["25.0"]);
+}
+
+#[tokio::test]
+async fn a_date_after_every_mark_is_the_current_state() {
+    // The shared ingest dataset: movers, a cleared FINAL, look-alikes.
+    let root = tempfile::tempdir().unwrap();
+    let input = ingest_support::valid_input(root.path());
+    let data = root.path().join("data");
+    ingest(&input, &data).await.unwrap();
+    let ctx = context(&data).await;
+    for (view, function) in [
+        ("student_status", "student_status_as_of"),
+        ("report_by_school", "report_by_school_as_of"),
+        ("indicators", "indicators_as_of"),
+    ] {
+        for (a, b) in [
+            (view.to_string(), format!("{function}('2030-01-01')")),
+            (format!("{function}('2030-01-01')"), view.to_string()),
+        ] {
+            let sql = format!("SELECT count(*) FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})");
+            assert_eq!(rows(&ctx, &sql).await, ["0"], "{sql}");
+        }
+        let sql = format!("SELECT count(*) > 0 FROM {view}");
+        assert_eq!(rows(&ctx, &sql).await, ["true"], "{view} is empty");
+    }
+    // Before the first mark, every counted student is ungraded.
+    let early = rows(
+        &ctx,
+        "SELECT DISTINCT status FROM student_status_as_of('2024-09-01')",
+    )
+    .await;
+    assert_eq!(early, ["ungraded"]);
+}
+
+#[tokio::test]
+async fn bad_arguments_are_plan_errors_naming_the_function() {
+    let d = dataset().await;
+    let ctx = context(&d.data).await;
+    for (sql, function, expected) in [
+        (
+            "SELECT * FROM indicators_as_of()",
+            "indicators_as_of",
+            "takes one argument",
+        ),
+        (
+            "SELECT * FROM indicators_as_of('2024-10-27', 1)",
+            "indicators_as_of",
+            "takes one argument",
+        ),
+        (
+            "SELECT * FROM indicators_as_of('tomorrow')",
+            "indicators_as_of",
+            "is not a date",
+        ),
+        (
+            "SELECT * FROM indicators_current(NULL)",
+            "indicators_current",
+            "must not be NULL",
+        ),
+        (
+            "SELECT * FROM student_status_as_of(level)",
+            "student_status_as_of",
+            "takes a constant date",
+        ),
+    ] {
+        let err = match ctx.sql(sql).await {
+            Ok(df) => df.collect().await.map(|_| ()).unwrap_err(),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains(function) && text.contains(expected),
+            "{sql}: {text}"
+        );
+    }
+}
+
+/// A logged-in session of `scope` over the hand-made data.
+async fn scoped(factory: &SessionFactory, scope: Scope) -> Arc<SessionContext> {
+    let session = factory.session();
+    factory.log_in(&session, "tester", scope).await.unwrap();
+    session
+}
+
+#[tokio::test]
+async fn scopes_hold_through_the_functions() {
+    let d = dataset().await;
+    let engine = Engine::open(&DataLocation::local(&d.data).unwrap())
+        .await
+        .unwrap();
+    let factory = SessionFactory::new(&engine, MemoryBudget::new(1 << 30, 1 << 30))
+        .await
+        .unwrap();
+    let levels = "SELECT level, unit_id FROM indicators_as_of('2024-10-27') \
+                  WHERE academic_year = 2024 AND period = 'Q1' ORDER BY level, unit_id";
+    // School 200 has no counted student: no indicator row of its own.
+    let district = scoped(&factory, Scope::District(10)).await;
+    assert_eq!(rows(&district, levels).await, ["district|10", "school|100"]);
+    let region = scoped(&factory, Scope::Region(1)).await;
+    assert_eq!(
+        rows(&region, levels).await,
+        ["district|10", "region|1", "school|100"]
+    );
+    let school = scoped(&factory, Scope::School(100)).await;
+    assert_eq!(rows(&school, levels).await, ["school|100"]);
+    let current = "SELECT level, knowledge_quality FROM indicators_current('2024-10-27')";
+    assert_eq!(rows(&school, current).await, ["school|75.0"]);
+    let statuses = "SELECT count(*) FROM student_status_as_of('2024-10-27') WHERE period = 'Q1'";
+    assert_eq!(rows(&school, statuses).await, ["5"]);
+    let other = scoped(&factory, Scope::School(200)).await;
+    assert_eq!(rows(&other, statuses).await, ["0"]);
+    assert_eq!(rows(&other, levels).await, Vec::<String>::new());
+    // A researcher's pseudonyms are those of `student_status`.
+    let researcher = scoped(&factory, Scope::Researcher).await;
+    let joined = rows(
+        &researcher,
+        "SELECT count(*), count(DISTINCT a.student_id) FROM student_status_as_of('2030-01-01') a \
+         JOIN student_status s ON s.student_id = a.student_id \
+         AND s.academic_year = a.academic_year AND s.period = a.period AND s.status = a.status",
+    )
+    .await;
+    let total = rows(&researcher, "SELECT count(*) FROM student_status").await;
+    assert_eq!(joined, [format!("{}|5", total[0])]);
+    let ids = rows(
+        &researcher,
+        "SELECT count(*) FROM student_status_as_of('2030-01-01') WHERE student_id BETWEEN 1 AND 5",
+    )
+    .await;
+    assert_eq!(ids, ["0"], "a researcher sees raw student ids");
+}
