@@ -203,3 +203,43 @@ async fn a_users_file_naming_a_unit_the_data_lacks_stops_the_server() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn over_the_wire_the_as_of_functions_hold_the_scope() {
+    let district = some_id("SELECT max(district_id) FROM districts").await;
+    let addr = start_with_users(&[("raion", Scope::District(district))]).await;
+    let client = pw_login(addr, "raion").await;
+    // A date after every mark: the function is the view, as the user sees it.
+    for (function, view) in [
+        ("indicators_as_of('2100-01-01')", "indicators"),
+        ("report_by_school_as_of('2100-01-01')", "report_by_school"),
+        ("student_status_as_of('2100-01-01')", "student_status"),
+    ] {
+        let dated = count_of(&client, &format!("SELECT count(*) FROM {function}")).await;
+        let seen = count_of(&client, &format!("SELECT count(*) FROM {view}")).await;
+        assert_eq!(dated, seen, "{function}");
+        assert!(dated > 0, "{function} is empty");
+    }
+    // The extended protocol with a bound parameter beside the function.
+    let rows = client
+        .query(
+            "SELECT count(*) FROM indicators_as_of('2100-01-01') \
+             WHERE level IN ('region', 'country') OR (level = 'district' AND unit_id <> $1)",
+            &[&district],
+        )
+        .await
+        .unwrap();
+    let outside: i64 = rows[0].get(0);
+    assert_eq!(outside, 0);
+    let full_rows = full(&format!(
+        "SELECT count(*) FROM indicators WHERE level = 'district' AND unit_id = {district}"
+    ))
+    .await;
+    let own = count_of(
+        &client,
+        "SELECT count(*) FROM indicators_current('2100-01-01') WHERE level = 'district'",
+    )
+    .await;
+    // The current period is one of the district's periods: one row.
+    assert_eq!((own, full_rows > 0), (1, true));
+}
