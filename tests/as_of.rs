@@ -284,6 +284,24 @@ async fn a_date_after_every_mark_is_the_current_state() {
         let sql = format!("SELECT count(*) > 0 FROM {view}");
         assert_eq!(rows(&ctx, &sql).await, ["true"], "{view} is empty");
     }
+    // The year: student 10 has YEAR 3 (05-20) and FINAL 5 (Wed 05-28);
+    // student 11 YEAR 4, FINAL 2 (05-28), FINAL cleared (05-29). As of the
+    // week of Sunday 05-25 neither FINAL exists; from Sunday 06-01 the 5
+    // counts and 11's cleared FINAL falls back to YEAR.
+    let year = |date: &str| {
+        format!(
+            "SELECT student_id, status FROM student_status_as_of('{date}') \
+             WHERE period = 'YEAR' AND student_id IN (10, 11) ORDER BY student_id"
+        )
+    };
+    assert_eq!(
+        rows(&ctx, &year("2025-05-31")).await,
+        ["10|satisfactory", "11|good"]
+    );
+    assert_eq!(
+        rows(&ctx, &year("2025-06-01")).await,
+        ["10|excellent", "11|good"]
+    );
     // Before the first mark, every counted student is ungraded.
     let early = rows(
         &ctx,

@@ -8,9 +8,11 @@
 //! | `indicators_as_of(D)` | `indicators` over those statuses |
 //! | `indicators_current(D)` | the rows of `indicators_as_of(D)` for the one period that was "the current indicator" on D ([`sapa_udfs::period_in_force`]) |
 //!
-//! Each is the SQL of its view with the marks (`as_of/marks_as_of.sql`) or
-//! the statuses replaced by their state as of D: the view's own query, never
-//! a copy of it, so an "as of" answer and the view cannot disagree on the
+//! Each is the SQL of its view with the statuses replaced by their state as
+//! of D (`as_of/student_status_as_of.sql`: the stored statuses of students
+//! with no later mark version, the status query over the dated marks of
+//! `as_of/marks_as_of.sql` for the others): the views' own queries, never a
+//! copy of them, so an "as of" answer and the view cannot disagree on the
 //! rules. The plan is built once per session with the date as a parameter
 //! and bound when the function is called, so the optimizer sees a literal
 //! cut-off (and Parquet statistics can prune by it).
@@ -34,6 +36,8 @@ use crate::engine::STUDENT_STATUS_SQL;
 
 /// The marks as of the date `$1`.
 const MARKS_AS_OF_SQL: &str = include_str!("as_of/marks_as_of.sql");
+/// The statuses as of the date `$1`, around the marks and the status query.
+const STUDENT_STATUS_AS_OF_SQL: &str = include_str!("as_of/student_status_as_of.sql");
 
 /// An "as of" function: its SQL name, the relation whose rows it gives
 /// (and whose scope filter applies to it), and whether it keeps only the
@@ -76,9 +80,9 @@ impl AsOfDefinition {
     /// The function's query, with the date as the parameter `$1`, over the
     /// stored tables (`marks_history`, `marks`, the reference tables).
     pub fn sql(&self) -> String {
-        let statuses = format!(
-            "WITH marks AS ({MARKS_AS_OF_SQL}\n) SELECT * FROM ({STUDENT_STATUS_SQL}\n) AS student_status"
-        );
+        let statuses = STUDENT_STATUS_AS_OF_SQL
+            .replace("{marks_as_of}", MARKS_AS_OF_SQL)
+            .replace("{student_status}", STUDENT_STATUS_SQL);
         match self.relation {
             "student_status" => statuses,
             view => {
