@@ -227,6 +227,12 @@ async fn the_commands_register_refuse_list_and_pick_the_version_as_of() {
             "Late-Oct snapshot_late_oct 2 2024-10-20T00:00:00+00:00 2024-10-20 18",
         ]
     );
+    let none = root.path().join("none");
+    let out = sapa(&["snapshot", "list", "--data", none.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no Sapa dataset at"),
+        "{out:?}"
+    );
     let table = stdout(&sapa(&["snapshot", "list", "--data", d]));
     assert!(
         table.contains("snapshot_late_oct") && table.ends_with("(3 rows)\n"),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use sapa::storage::{DataLocation, StoredTable, snapshot};
+use sapa::storage::{DataLocation, SnapshotError, StoredTable, manifest, snapshot};
 
 use super::output::{OutputFormat, write_batches};
 use super::{CliError, default_data_dir};
@@ -69,7 +69,7 @@ fn location(data: Option<String>) -> Result<DataLocation, CliError> {
 async fn register(args: RegisterArgs) -> Result<(), CliError> {
     let loc = location(args.data)?;
     let registered = snapshot::register(&loc, &args.name, args.as_of).await?;
-    let m = sapa::storage::manifest::read_manifest(&loc, registered.version).await?;
+    let m = manifest::read_manifest(&loc, registered.version).await?;
     println!(
         "registered snapshot {} of {}: version {} (committed {}, {} marks); \
          query it as schema {} (e.g. SELECT * FROM {}.indicators)",
@@ -86,6 +86,9 @@ async fn register(args: RegisterArgs) -> Result<(), CliError> {
 
 async fn list(args: ListArgs) -> Result<(), CliError> {
     let loc = location(args.data)?;
+    if manifest::read_pointer(&loc).await?.is_none() {
+        return Err(SnapshotError::NoDataset(loc.display()).into());
+    }
     let listed = snapshot::list_with_manifests(&loc).await?;
     let text = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as ArrayRef;
     let schema = Arc::new(Schema::new(vec![
