@@ -6,13 +6,14 @@ mod output;
 mod query;
 mod report;
 mod serve;
+mod snapshot;
 mod user;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use datafusion::prelude::SessionContext;
-use sapa::engine::Engine;
+use sapa::engine::{Engine, snapshots};
 use sapa::storage::DataLocation;
 
 /// Any failure of a command, printed as `error: …` with a non-zero exit.
@@ -38,6 +39,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Serve a dataset over the PostgreSQL protocol (psql, Metabase, Python).
     Serve(serve::ServeArgs),
+    /// Register a version of a dataset as a named, immutable snapshot; list them.
+    Snapshot(snapshot::SnapshotArgs),
     /// Manage users: `sapa user hash` prints a password's SCRAM-SHA-256 verifier.
     User(user::UserArgs),
 }
@@ -75,12 +78,15 @@ pub(crate) async fn resolve_data(data: Option<String>) -> Result<String, CliErro
 }
 
 /// Opens the current version of the dataset at `data` (a directory or an
-/// object-store URL) with the report views of SPEC §11 registered.
+/// object-store URL) with the report views of SPEC §11 registered, and
+/// every registered snapshot as a schema of its own (`snapshot_2024_10`).
 pub(crate) async fn open_dataset(data: &str) -> Result<SessionContext, CliError> {
     let location = DataLocation::parse(data)?;
     let engine = Engine::open(&location).await?;
     let ctx = engine.session_context()?;
     sapa::views::register(&ctx).await?;
+    let snapshots = snapshots::open(&location, engine.options()).await?;
+    snapshots::register_unscoped(&ctx, &snapshots).await?;
     Ok(ctx)
 }
 
@@ -95,6 +101,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Query(args) => runtime.block_on(query::run(args)),
         Command::Report(args) => runtime.block_on(report::run(args)),
         Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Snapshot(args) => runtime.block_on(snapshot::run(args)),
         Command::User(args) => user::run(args),
     }
 }

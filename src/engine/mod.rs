@@ -20,6 +20,7 @@ mod pseudonym;
 pub mod read_only;
 pub mod scope;
 pub mod scoped;
+pub mod snapshots;
 pub mod status;
 pub mod yielding;
 
@@ -125,6 +126,11 @@ impl Engine {
     /// The dataset's location.
     pub fn location(&self) -> &DataLocation {
         &self.location
+    }
+
+    /// The session options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
     }
 
     /// A fresh session: bounded memory pool with spilling, Sapa's functions

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
@@ -62,69 +62,61 @@ impl TextTable {
     }
 }
 
-/// Turns DataFusion's `information_schema` off in `ctx` and registers ours,
-/// describing the tables and views of the `public` schema.
-pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
-    ctx.state_ref()
-        .write()
-        .config_mut()
-        .options_mut()
-        .catalog
-        .information_schema = false;
-    let catalog = ctx
-        .catalog(CATALOG)
-        .ok_or_else(|| DataFusionError::Plan(format!("no catalog {CATALOG}")))?;
-    let public = catalog
-        .schema(SCHEMA)
-        .ok_or_else(|| DataFusionError::Plan(format!("no schema {SCHEMA}")))?;
+/// The rows of `tables`, `views` and `columns`, relation by relation.
+struct Listing {
+    tables: TextTable,
+    views: TextTable,
+    columns: TextTable,
+    positions: Int32Builder,
+}
 
-    let mut tables = TextTable::new(&[
-        "table_catalog",
-        "table_schema",
-        "table_name",
-        "table_type",
-        "is_insertable_into",
-        "is_typed",
-    ]);
-    let mut views = TextTable::new(&[
-        "table_catalog",
-        "table_schema",
-        "table_name",
-        "view_definition",
-        "check_option",
-        "is_updatable",
-    ]);
-    let column_names = [
-        "table_catalog",
-        "table_schema",
-        "table_name",
-        "column_name",
-        "column_default",
-        "is_nullable",
-        "data_type",
-        "udt_catalog",
-        "udt_schema",
-        "udt_name",
-        "is_identity",
-        "is_generated",
-        "is_updatable",
-    ];
-    let mut columns = TextTable::new(&column_names);
-    let mut positions = Int32Builder::new();
+impl Listing {
+    fn new() -> Listing {
+        Listing {
+            tables: TextTable::new(&[
+                "table_catalog",
+                "table_schema",
+                "table_name",
+                "table_type",
+                "is_insertable_into",
+                "is_typed",
+            ]),
+            views: TextTable::new(&[
+                "table_catalog",
+                "table_schema",
+                "table_name",
+                "view_definition",
+                "check_option",
+                "is_updatable",
+            ]),
+            columns: TextTable::new(&[
+                "table_catalog",
+                "table_schema",
+                "table_name",
+                "column_name",
+                "column_default",
+                "is_nullable",
+                "data_type",
+                "udt_catalog",
+                "udt_schema",
+                "udt_name",
+                "is_identity",
+                "is_generated",
+                "is_updatable",
+            ]),
+            positions: Int32Builder::new(),
+        }
+    }
 
-    let mut names = public.table_names();
-    names.sort();
-    for name in &names {
-        let Some(table) = public.table(name).await? else {
-            continue;
-        };
+    /// Adds relation `name` of `schema`.
+    fn describe(&mut self, schema: &str, name: &str, table: &dyn TableProvider) {
         let kind = match table.table_type() {
             TableType::View => "VIEW",
             _ => "BASE TABLE",
         };
-        tables.push(&[
+        self.tables.push(&[
             Some(CATALOG),
-            Some(SCHEMA),
+            Some(schema),
             Some(name),
             Some(kind),
             Some("NO"),
@@ -132,9 +124,9 @@ pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
         ]);
         if kind == "VIEW" {
             let definition = table.get_table_definition().map(str::to_string);
-            views.push(&[
+            self.views.push(&[
                 Some(CATALOG),
-                Some(SCHEMA),
+                Some(schema),
                 Some(name),
                 definition.as_deref(),
                 Some("NONE"),
@@ -143,9 +135,9 @@ pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
         }
         for (i, field) in table.schema().fields().iter().enumerate() {
             let ty = pg_type(field.data_type());
-            columns.push(&[
+            self.columns.push(&[
                 Some(CATALOG),
-                Some(SCHEMA),
+                Some(schema),
                 Some(name),
                 Some(field.name()),
                 None,
@@ -158,9 +150,57 @@ pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
                 Some("NEVER"),
                 Some("NO"),
             ]);
-            positions.append_value(i32::try_from(i + 1).unwrap_or(i32::MAX));
+            self.positions
+                .append_value(i32::try_from(i + 1).unwrap_or(i32::MAX));
         }
     }
+}
+
+/// Turns DataFusion's `information_schema` off in `ctx` and registers ours,
+/// describing the tables and views of `public` and of every registered
+/// snapshot's schema.
+pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .catalog
+        .information_schema = false;
+    let catalog = ctx
+        .catalog(CATALOG)
+        .ok_or_else(|| DataFusionError::Plan(format!("no catalog {CATALOG}")))?;
+    // `public`, then the registered snapshots' schemas (`snapshot_2024_10`).
+    let mut schemas: Vec<String> = catalog
+        .schema_names()
+        .into_iter()
+        .filter(|n| n != SCHEMA && n != "pg_catalog" && n != INFORMATION_SCHEMA)
+        .collect();
+    schemas.sort();
+    schemas.insert(0, SCHEMA.to_string());
+
+    let mut listing = Listing::new();
+    let mut names = Vec::new();
+    for schema_name in &schemas {
+        let schema = catalog
+            .schema(schema_name)
+            .ok_or_else(|| DataFusionError::Plan(format!("no schema {schema_name}")))?;
+        let mut here = schema.table_names();
+        here.sort();
+        for name in &here {
+            if let Some(table) = schema.table(name).await? {
+                listing.describe(schema_name, name, table.as_ref());
+            }
+        }
+        if schema_name == SCHEMA {
+            names = here;
+        }
+    }
+    let Listing {
+        tables,
+        views,
+        mut columns,
+        mut positions,
+    } = listing;
     // ordinal_position is an integer: splice it in after column_name.
     let columns = {
         let mut fields = columns.fields.clone();
@@ -177,7 +217,11 @@ pub(crate) async fn register(ctx: &SessionContext) -> Result<()> {
     };
 
     let mut schemata = TextTable::new(&["catalog_name", "schema_name", "schema_owner"]);
-    for schema in [SCHEMA, "pg_catalog", INFORMATION_SCHEMA] {
+    for schema in schemas
+        .iter()
+        .map(String::as_str)
+        .chain(["pg_catalog", INFORMATION_SCHEMA])
+    {
         schemata.push(&[Some(CATALOG), Some(schema), Some("sapa")]);
     }
     let schema = MemorySchemaProvider::new();

@@ -2,7 +2,8 @@
 //!
 //! The engine's session over the full data is never handed to a client.
 //! For each scope (SPEC §8) a session is prepared once, on first login:
-//! the relations as that scope sees them ([`scoped_relations`]), Sapa's
+//! the relations as that scope sees them ([`scoped_relations`]), in
+//! `public` and in each registered snapshot's schema, Sapa's
 //! functions, `pg_catalog` and `information_schema` describing only those
 //! relations, the PostgreSQL functions clients call — and a catalog that
 //! cannot be changed. At login a connection gets a copy of its scope's
@@ -25,11 +26,14 @@ use tokio::sync::Mutex;
 use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
 use crate::engine::read_only::ReadOnlyCatalogList;
 use crate::engine::scoped::{Units, scoped_functions, scoped_relations};
+use crate::engine::snapshots::{self, OpenSnapshot};
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
 
 /// Makes the per-connection sessions of one served dataset.
 pub struct SessionFactory {
     base: SessionContext,
+    /// The registered snapshots, each served as a schema of its own.
+    snapshots: Vec<OpenSnapshot>,
     scopes: Mutex<HashMap<Scope, SessionContext>>,
     memory: Arc<MemoryBudget>,
 }
@@ -44,16 +48,19 @@ impl std::fmt::Debug for SessionFactory {
 }
 
 impl SessionFactory {
-    /// Prepares the full relations of `engine`'s current version; sessions
-    /// draw their query memory from `memory`.
+    /// Prepares the full relations of `engine`'s current version and of
+    /// every registered snapshot; sessions draw their query memory from
+    /// `memory`.
     pub async fn new(
         engine: &Engine,
         memory: Arc<MemoryBudget>,
     ) -> Result<SessionFactory, EngineError> {
         let base = engine.session_context()?;
         crate::views::register(&base).await?;
+        let snapshots = snapshots::open(engine.location(), engine.options()).await?;
         Ok(SessionFactory {
             base,
+            snapshots,
             scopes: Mutex::new(HashMap::new()),
             memory,
         })
@@ -82,6 +89,8 @@ impl SessionFactory {
         for (name, function) in scoped_functions(&self.base, scope, &units).await? {
             ctx.register_udtf(name, function);
         }
+        // Before the catalogs below: they list the snapshot schemas too.
+        snapshots::register_scoped(&ctx, &self.snapshots, scope).await?;
         sapa_udfs::register_all(&ctx);
         information_schema::register(&ctx).await?;
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;

@@ -162,6 +162,23 @@ pub async fn read_current(loc: &DataLocation) -> Result<Option<Manifest>, Storag
     Ok(Some(manifest))
 }
 
+/// Reads the manifest of a committed `version` (an older one, for "as of"
+/// and registered snapshots), checking it is the version it claims to be.
+pub async fn read_manifest(loc: &DataLocation, version: u64) -> Result<Manifest, StorageError> {
+    let rel = Manifest::rel_path(version);
+    let manifest: Manifest = read_json(loc, &rel).await?;
+    if manifest.format != FORMAT_VERSION || manifest.version != version {
+        return Err(StorageError::Corrupt {
+            path: rel,
+            message: format!(
+                "manifest says format {} version {}, expected format {FORMAT_VERSION} version {version}",
+                manifest.format, manifest.version
+            ),
+        });
+    }
+    Ok(manifest)
+}
+
 /// Reads `_sapa/CURRENT`, or `None` when it does not exist.
 pub async fn read_pointer(loc: &DataLocation) -> Result<Option<CurrentPointer>, StorageError> {
     match loc.store().get(&loc.path(CURRENT)).await {
@@ -245,15 +262,19 @@ async fn put(loc: &DataLocation, rel: &str, bytes: Vec<u8>) -> Result<(), Storag
 /// `tables/` and `_sapa/` that the current manifest does not reference and
 /// that belong to the current version or a newer one (only manifest N ever
 /// references the files of version N's directories), and the staging area.
-/// Files of older versions stay for their manifests.
+/// Files of older versions stay for their manifests, and whatever a
+/// registered snapshot references (its manifest and files) stays always,
+/// even should `CURRENT` have been set back below the snapshot's version.
 /// Returns the number of objects removed.
 pub async fn remove_uncommitted(
     loc: &DataLocation,
     current: Option<&Manifest>,
 ) -> Result<usize, StorageError> {
     let current_version = current.map_or(0, |m| m.version);
-    let referenced: std::collections::HashSet<&str> =
+    let pinned = super::snapshot::pinned_paths(loc).await?;
+    let mut referenced: std::collections::HashSet<&str> =
         current.map(|m| m.all_paths().collect()).unwrap_or_default();
+    referenced.extend(pinned.iter().map(String::as_str));
     let mut doomed = Vec::new();
     for prefix in ["tables", "_sapa"] {
         let listed: Vec<object_store::ObjectMeta> = loc

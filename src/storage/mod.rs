@@ -7,6 +7,7 @@
 //! _sapa/CURRENT                    {"format":1,"version":7,"manifest":"_sapa/manifests/v000007.json"}
 //! _sapa/manifests/v000007.json     version, parent, created_at, ingest summary, every table's files
 //! _sapa/staging/<id>/...           an ingest's scratch files (never read by queries)
+//! _sapa/snapshots/snapshot_2024_10.json   a registered snapshot: a name for one committed manifest
 //! tables/<table>/v000007/part-00000.parquet                                  reference tables
 //! tables/<table>/v000007/academic_year=2024/period=Q1/part-00000.parquet     marks, marks_history, student_status
 //! ```
@@ -17,6 +18,7 @@
 
 pub mod location;
 pub mod manifest;
+pub mod snapshot;
 pub mod tables;
 pub mod writer;
 
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 
 pub use location::DataLocation;
 pub use manifest::{CommitSummary, DataFile, Manifest};
+pub use snapshot::{Snapshot, SnapshotError};
 pub use tables::StoredTable;
 
 /// What can go wrong reading or writing a dataset.
