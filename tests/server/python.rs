@@ -132,7 +132,7 @@ async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
     );
     assert_eq!(
         found["sqlalchemy_views"],
-        serde_json::json!(["indicators", "report_by_school"])
+        serde_json::json!(["indicators", "mark_audit", "report_by_school"])
     );
 
     let regions = engine_rows("SELECT count(*), min(region_id) FROM regions").await;
