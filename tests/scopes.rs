@@ -92,6 +92,7 @@ fn hand_filters(
         ("marks", in_schools.clone()),
         ("student_status", in_schools.clone()),
         ("report_by_school", in_schools.clone()),
+        ("mark_audit", in_schools.clone()),
         (
             "indicators",
             format!(
@@ -249,6 +250,7 @@ async fn the_catalog_of_a_scope_lists_the_sql_surface_and_cannot_change() {
         ("enrollments", "r"),
         ("enrollments_pkey", "i"),
         ("indicators", "v"),
+        ("mark_audit", "v"),
         ("marks", "r"),
         ("marks_history", "r"),
         ("marks_history_pkey", "i"),
@@ -321,6 +323,14 @@ async fn researchers_see_pseudonyms_that_still_join_and_follow_students() {
     assert!(
         seen.iter().all(|id| !real.contains(id)),
         "no real student id is shown"
+    );
+    // The audit of marking windows too, with the same pseudonyms.
+    let audited = rows_of(&ctx, "SELECT DISTINCT student_id FROM mark_audit").await;
+    assert!(!audited.is_empty(), "the tiny data has late marks");
+    assert!(
+        audited
+            .iter()
+            .all(|id| !real.contains(id) && seen.contains(id))
     );
     // The same student has the same pseudonym in every table.
     for (scoped, by_hand) in [

@@ -161,7 +161,9 @@ fn row_filter(relation: &str, scope: Scope, units: &Units) -> Cow<'static, str> 
             )
             .into(),
         },
-        "marks" | "marks_history" | "student_status" | "report_by_school" => placed(),
+        "marks" | "marks_history" | "student_status" | "report_by_school" | "mark_audit" => {
+            placed()
+        }
         // A unit outside the scope is invisible, aggregates above it
         // included: a district sees its own row, not its region's.
         "indicators" => format!(
@@ -327,6 +329,27 @@ mod tests {
         assert_eq!(
             member("school_id", &Some(vec![3, 5])),
             "school_id IN (3, 5)"
+        );
+    }
+
+    /// The default arm of `row_filter` lets everything through: only the
+    /// reference tables every role sees may fall into it, so a relation
+    /// added to the surface without a filter fails here.
+    #[test]
+    fn every_relation_but_the_shared_references_is_filtered() {
+        let units = Units {
+            regions: Some(Vec::new()),
+            districts: Some(Vec::new()),
+            schools: Some(vec![7]),
+        };
+        for (name, _) in relations() {
+            let filter = row_filter(name, Scope::School(7), &units);
+            let shared = matches!(name, "subjects" | "calendar");
+            assert_eq!(filter == "TRUE", shared, "{name}: {filter}");
+        }
+        assert_eq!(
+            row_filter("mark_audit", Scope::District(3), &units),
+            "district_id = 3"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Registered snapshots as schemas of the `sapa` catalog.
 //!
 //! Each snapshot ([`crate::storage::snapshot`]) is opened as an engine over
-//! its own manifest, with the views of SPEC §11, and its thirteen relations
+//! its own manifest, with the views of SPEC §11, and its relations
 //! are registered in a schema named for it: `snapshot_2024_10.marks`,
 //! `snapshot_2024_10.indicators`, … For the server, those relations are
 //! first scoped ([`scoped_relations`]) exactly like the current ones, with

@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use sapa_datasets::schema::Table;
 
 use super::Progress;
+use super::calendar;
 use super::error::{IngestError, LocatedError};
 use super::marks::MarksStager;
 use super::parser::TableParser;
@@ -17,9 +19,17 @@ use super::source::{self, Row, RowSource};
 use crate::storage::StoredTable;
 
 /// Reads and checks every input file of `dir`, staging the marks.
+///
+/// A problem that would make every row referring to a table fail too — a
+/// required file missing from a first ingest, a file whose header cannot
+/// be used — stops the ingest before the references are checked, so the
+/// error names the file instead of drowning in the lines it causes.
 pub(crate) async fn read_dir(tx: &mut Transaction, dir: &Path) -> Result<Staged, IngestError> {
     let files = find_files(tx, dir)?;
+    tx.errors.check()?;
+    let first = tx.prev.is_none();
     let mut inputs = Vec::new();
+    let mut unusable = false;
     for table in StoredTable::REFERENCE {
         let Some(interchange) = table.interchange() else {
             continue;
@@ -27,17 +37,62 @@ pub(crate) async fn read_dir(tx: &mut Transaction, dir: &Path) -> Result<Staged,
         let Some(path) = files.get(&interchange) else {
             continue;
         };
-        if let Some(input) = read_reference(tx, table, path)? {
-            inputs.push(input);
+        match read_reference(tx, table, path)? {
+            Some(input) => {
+                if input.seen == 0 {
+                    no_rows(tx, interchange, &input.table_file.file, first);
+                }
+                inputs.push(input.table_file);
+            }
+            None => unusable = true,
         }
     }
+    if unusable {
+        tx.errors.check()?;
+    }
     let stored = tx.stored_references().await?;
+    let stored_calendar = stored.get(&StoredTable::Calendar).cloned();
+    let calendar_input = inputs
+        .iter()
+        .find(|t| t.table == StoredTable::Calendar)
+        .map(InputTable::clone_rows);
     let refs = reference::merge(stored, inputs, tx.opts.unit_students, &mut tx.errors)?;
+    if let (Some(input), Some(merged)) = (calendar_input, refs.tables.get(&StoredTable::Calendar)) {
+        let stored = stored_calendar
+            .unwrap_or_else(|| RecordBatch::new_empty(StoredTable::Calendar.schema()));
+        calendar::check(
+            merged,
+            &stored,
+            &input,
+            &mut tx.errors,
+            &mut tx.summary.warnings,
+        )?;
+    }
     let marks = match files.get(&Table::Marks) {
-        Some(path) => read_marks(tx, &refs, path).await?,
+        Some(path) => read_marks(tx, &refs, path, first).await?,
         None => None,
     };
     Ok(Staged { refs, marks })
+}
+
+/// A file with a header and no row: nothing to merge in a delta, but a
+/// first ingest cannot build a dataset from it.
+fn no_rows(tx: &mut Transaction, table: Table, file: &str, first: bool) {
+    if first {
+        tx.errors.push(LocatedError::file(
+            file,
+            format!(
+                "the file has a header but no rows: the first ingest into an empty dataset needs \
+                 the rows of every table of SPEC §10 (only {} may be left out)",
+                Table::Modo.file_name()
+            ),
+        ));
+    } else {
+        tx.summary.warnings.push(format!(
+            "{file}: a header and no rows, nothing of {} to merge",
+            table.name()
+        ));
+    }
 }
 
 /// The input file of every table present (`<table>.csv` or `.xlsx`, names
@@ -120,11 +175,18 @@ fn open(tx: &mut Transaction, table: Table, path: &Path) -> Result<Option<Opened
     Ok(Some((src, parser)))
 }
 
+/// A reference file as read, and how many data rows it had (accepted or
+/// not).
+struct ReadTable {
+    table_file: InputTable,
+    seen: u64,
+}
+
 fn read_reference(
     tx: &mut Transaction,
     table: StoredTable,
     path: &Path,
-) -> Result<Option<InputTable>, IngestError> {
+) -> Result<Option<ReadTable>, IngestError> {
     let Some(interchange) = table.interchange() else {
         return Ok(None);
     };
@@ -135,7 +197,9 @@ fn read_reference(
     let mut row = Row::default();
     let mut batches = Vec::new();
     let mut lines = Vec::new();
+    let mut seen = 0u64;
     while src.next_row(&mut row, &mut tx.errors)? {
+        seen += 1;
         parser.push(&row, &mut tx.errors)?;
         if parser.buffered() >= tx.opts.batch_rows {
             let (batch, l) = parser.take_batch()?;
@@ -158,11 +222,14 @@ fn read_reference(
         file: file.clone(),
         rows: parser.rows,
     });
-    Ok(Some(InputTable {
-        table,
-        batch: concat_batches(&interchange.schema(), &batches)?,
-        file,
-        lines: Some(lines),
+    Ok(Some(ReadTable {
+        table_file: InputTable {
+            table,
+            batch: concat_batches(&interchange.schema(), &batches)?,
+            file,
+            lines: Some(lines),
+        },
+        seen,
     }))
 }
 
@@ -170,6 +237,7 @@ async fn read_marks(
     tx: &mut Transaction,
     refs: &reference::References,
     path: &Path,
+    first: bool,
 ) -> Result<Option<(String, super::marks::StagedPartitions)>, IngestError> {
     let Some((mut src, mut parser)) = open(tx, Table::Marks, path)? else {
         return Ok(None);
@@ -178,9 +246,11 @@ async fn read_marks(
     let file = src.file().to_string();
     let mut stager = MarksStager::new(&tx.loc, tx.version, &file);
     let mut row = Row::default();
+    let mut seen = 0u64;
     loop {
         let more = src.next_row(&mut row, &mut tx.errors)?;
         if more {
+            seen += 1;
             parser.push(&row, &mut tx.errors)?;
         }
         if parser.buffered() >= tx.opts.batch_rows || (!more && parser.buffered() > 0) {
@@ -196,6 +266,9 @@ async fn read_marks(
         if !more {
             break;
         }
+    }
+    if seen == 0 {
+        no_rows(tx, Table::Marks, &file, first);
     }
     tx.summary.rows_read.insert(file.clone(), parser.rows);
     tx.summary.look_alikes += parser.look_alikes;

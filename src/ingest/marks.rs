@@ -154,6 +154,27 @@ impl MarksStager {
             let (Some(place), Some(period), true) = (place, period, ok) else {
                 continue;
             };
+            // The period's end date judges the mark (SPEC §7): YEAR and
+            // FINAL are Q4's.
+            let quarter = if period.starts_with('Q') {
+                period
+            } else {
+                "Q4"
+            };
+            if !refs.periods.contains(&(place.academic_year, quarter)) {
+                errors.push(LocatedError::value(
+                    &self.file,
+                    line,
+                    "period",
+                    period,
+                    format!(
+                        "no row of calendar has academic_year {}, period {quarter} (class {class} \
+                         is of academic year {})",
+                        place.academic_year, place.academic_year
+                    ),
+                ));
+                continue;
+            }
             if !errors.is_empty() {
                 // The ingest will fail: keep checking, stop writing.
                 continue;

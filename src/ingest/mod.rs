@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod calendar;
 pub mod error;
 mod fields;
 mod input;

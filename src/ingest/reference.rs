@@ -33,6 +33,16 @@ pub(crate) struct InputTable {
 }
 
 impl InputTable {
+    /// A copy of the table (its rows share the input's buffers).
+    pub(crate) fn clone_rows(&self) -> InputTable {
+        InputTable {
+            table: self.table,
+            file: self.file.clone(),
+            batch: self.batch.clone(),
+            lines: self.lines.clone(),
+        }
+    }
+
     fn line(&self, row: usize) -> u64 {
         self.lines
             .as_ref()
@@ -64,6 +74,8 @@ pub(crate) struct References {
     pub(crate) subjects: HashSet<i64>,
     /// (class_id, student_id) of every enrollment, sorted.
     pub(crate) enrolled: Vec<(i64, i64)>,
+    /// The (academic year, quarter) pairs of the calendar.
+    pub(crate) periods: HashSet<(i32, &'static str)>,
     /// How partitions of marks are cut for merging.
     pub(crate) units: Units,
 }
@@ -130,12 +142,14 @@ pub(crate) fn merge(
     let mut enrolled: Vec<(i64, i64)> = classes_col.into_iter().zip(students_col).collect();
     enrolled.sort_unstable();
     enrolled.dedup();
+    let periods = super::calendar::periods(table(&tables, StoredTable::Calendar)?)?;
     Ok(References {
         tables,
         changed,
         classes,
         subjects,
         enrolled,
+        periods,
         units,
     })
 }
@@ -249,6 +263,35 @@ fn check_references(
                     column,
                     &id.to_string(),
                     format!("no row of {} has {column} {id}", parent.name()),
+                ));
+            }
+        }
+    }
+    // A class of a year the calendar does not hold would sit outside every
+    // report: its period ends are unknown.
+    if let Some(input) = inputs.get(&Classes) {
+        let calendar = table(tables, Calendar)?;
+        let known: HashSet<i32> = calendar
+            .column_by_name("academic_year")
+            .and_then(|c| c.as_primitive_opt::<Int32Type>())
+            .ok_or_else(|| missing("calendar", "academic_year"))?
+            .values()
+            .iter()
+            .copied()
+            .collect();
+        let years = input
+            .batch
+            .column_by_name("academic_year")
+            .and_then(|c| c.as_primitive_opt::<Int32Type>())
+            .ok_or_else(|| missing("classes", "academic_year"))?;
+        for (row, year) in years.values().iter().enumerate() {
+            if !known.contains(year) {
+                errors.push(LocatedError::value(
+                    &input.file,
+                    input.line(row),
+                    "academic_year",
+                    &year.to_string(),
+                    format!("no row of calendar has academic_year {year}"),
                 ));
             }
         }

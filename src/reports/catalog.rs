@@ -50,6 +50,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../queries/indicator_dynamics.sql"),
     ),
     (
+        "late_and_changed_marks",
+        include_str!("../../queries/late_and_changed_marks.sql"),
+    ),
+    (
         "national_statistics",
         include_str!("../../queries/national_statistics.sql"),
     ),

@@ -3,7 +3,9 @@
 //! `report_by_school` (§5.1/§5.2) and `indicators` (§5.3) read the
 //! materialised `student_status` table — one small row per student and
 //! period — so a nationwide period is a scan of ~4M rows, never a regrouping
-//! of ~45M marks. Each view is one SQL file beside this one.
+//! of ~45M marks. `mark_audit` (§6) lists the mark versions set, changed
+//! or cleared after their period's end, from `marks_history` and
+//! `calendar`. Each view is one SQL file beside this one.
 
 pub mod as_of;
 
@@ -11,9 +13,10 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 /// The views, by name, with their defining query.
-pub const VIEWS: [(&str, &str); 2] = [
+pub const VIEWS: [(&str, &str); 3] = [
     ("report_by_school", include_str!("report_by_school.sql")),
     ("indicators", include_str!("indicators.sql")),
+    ("mark_audit", include_str!("mark_audit.sql")),
 ];
 
 /// Creates every view and every "as of" function ([`as_of`]) in `ctx`.

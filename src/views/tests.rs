@@ -9,6 +9,8 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
+use crate::storage::StoredTable;
+
 /// (period, region, district, school, parallel, status, marks_count)
 type Row = (&'static str, i64, i64, i64, i32, &'static str, i64);
 
@@ -96,6 +98,11 @@ async fn context() -> SessionContext {
     let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
     ctx.register_table("student_status", Arc::new(table))
         .unwrap();
+    // `mark_audit` reads these; its cases are in tests/mark_audit.rs.
+    for stored in [StoredTable::MarksHistory, StoredTable::Calendar] {
+        let empty = MemTable::try_new(stored.schema(), vec![vec![]]).unwrap();
+        ctx.register_table(stored.name(), Arc::new(empty)).unwrap();
+    }
     super::register(&ctx).await.unwrap();
     ctx
 }

@@ -171,7 +171,21 @@ pub async fn query(data: &Path, sql: &str) -> Vec<String> {
     let engine = Engine::open(&DataLocation::local(data).unwrap())
         .await
         .unwrap();
+    rows(&engine.session_context().unwrap(), sql).await
+}
+
+/// [`query`] with the views (`sapa::views`) registered too.
+pub async fn query_views(data: &Path, sql: &str) -> Vec<String> {
+    let engine = Engine::open(&DataLocation::local(data).unwrap())
+        .await
+        .unwrap();
     let ctx = engine.session_context().unwrap();
+    sapa::views::register(&ctx).await.unwrap();
+    rows(&ctx, sql).await
+}
+
+/// The rows of `sql` in `ctx`, each as `a|b|c`, NULL as `NULL`.
+async fn rows(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Vec<String> {
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     let options = FormatOptions::default().with_null("NULL");
     let mut rows = Vec::new();

@@ -49,6 +49,10 @@ fn base() -> Vec<InputTable> {
             "subject_id|name_kk|name_ru|certified\n5|m|m|true",
         ),
         input(
+            StoredTable::Calendar,
+            "academic_year|period|start_date|end_date\n2024|Q1|2024-09-02|2024-10-25",
+        ),
+        input(
             StoredTable::Classes,
             "class_id|school_id|academic_year|parallel|letter|journal_type|period_type\n\
              1000|100|2024|5|А|criterial|quarter\n2000|200|2024|7||other|quarter",
