@@ -76,6 +76,13 @@ fn hand_filters(
     country: bool,
 ) -> Vec<(&'static str, String)> {
     let in_schools = format!("school_id IN ({schools})");
+    // The views with a row per unit: a unit outside the scope is invisible.
+    let units = format!(
+        "(level = 'school' AND unit_id IN ({schools})) \
+         OR (level = 'district' AND unit_id IN ({districts})) \
+         OR (level = 'region' AND unit_id IN ({regions})) \
+         OR (level = 'country' AND {country})"
+    );
     vec![
         ("regions", format!("region_id IN ({regions})")),
         ("districts", format!("district_id IN ({districts})")),
@@ -92,15 +99,9 @@ fn hand_filters(
         ("marks", in_schools.clone()),
         ("student_status", in_schools.clone()),
         ("report_by_school", in_schools.clone()),
-        (
-            "indicators",
-            format!(
-                "(level = 'school' AND unit_id IN ({schools})) \
-                 OR (level = 'district' AND unit_id IN ({districts})) \
-                 OR (level = 'region' AND unit_id IN ({regions})) \
-                 OR (level = 'country' AND {country})"
-            ),
-        ),
+        ("indicators", units.clone()),
+        ("modo_results", units.clone()),
+        ("modo_inflation", units),
     ]
 }
 
@@ -254,7 +255,9 @@ async fn the_catalog_of_a_scope_lists_the_sql_surface_and_cannot_change() {
         ("marks_history_pkey", "i"),
         ("marks_pkey", "i"),
         ("modo", "r"),
+        ("modo_inflation", "v"),
         ("modo_pkey", "i"),
+        ("modo_results", "v"),
         ("regions", "r"),
         ("regions_pkey", "i"),
         ("report_by_school", "v"),

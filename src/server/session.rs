@@ -23,6 +23,7 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use tokio::sync::Mutex;
 
 use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
+use crate::engine::modo_draw::{self, ModoDraw};
 use crate::engine::read_only::ReadOnlyCatalogList;
 use crate::engine::scoped::{Units, scoped_relations};
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
@@ -80,6 +81,7 @@ impl SessionFactory {
             ctx.register_table(name.as_str(), provider)?;
         }
         sapa_udfs::register_all(&ctx);
+        ctx.register_udtf(modo_draw::NAME, ModoDraw::scoped(&self.base, &units).await?);
         information_schema::register(&ctx).await?;
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         pg_functions::register(&ctx);

@@ -3,27 +3,36 @@
 //! `report_by_school` (§5.1/§5.2) and `indicators` (§5.3) read the
 //! materialised `student_status` table — one small row per student and
 //! period — so a nationwide period is a scan of ~4M rows, never a regrouping
-//! of ~45M marks. Each view is one SQL file beside this one.
+//! of ~45M marks. `modo_results` and `modo_inflation` (SPEC §9) read
+//! `modo` beside it. Each view is one SQL file beside this one; so is the
+//! query of the table function `modo_draw` (`crate::engine::modo_draw`).
 
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 /// The views, by name, with their defining query.
-pub const VIEWS: [(&str, &str); 2] = [
+pub const VIEWS: [(&str, &str); 4] = [
     ("report_by_school", include_str!("report_by_school.sql")),
     ("indicators", include_str!("indicators.sql")),
+    ("modo_results", include_str!("modo_results.sql")),
+    ("modo_inflation", include_str!("modo_inflation.sql")),
 ];
 
-/// Creates every view in `ctx`. The tables they read (`student_status`) and
-/// the functions they call (`sapa_udfs::register_all`) must be registered
-/// first.
+/// Creates every view in `ctx`, and the table function `modo_draw`. The
+/// tables they read (`student_status`, `modo`, …) and the functions they
+/// call (`sapa_udfs::register_all`) must be registered first.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for (name, query) in VIEWS {
         ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))
             .await?;
     }
+    crate::engine::modo_draw::register(ctx).await?;
     Ok(())
 }
 
+#[cfg(test)]
+mod modo_tests;
+#[cfg(test)]
+pub(crate) mod test_tables;
 #[cfg(test)]
 mod tests;
