@@ -356,3 +356,33 @@ async fn a_scope_naming_a_unit_the_data_lacks_is_refused() {
     };
     assert!(err.to_string().contains("district:987654"), "{err}");
 }
+
+#[tokio::test]
+async fn a_region_sees_the_ministrys_modo_draw_in_its_region() {
+    // The tiny country's schools have at most 20 students in grades 4 and
+    // 9: a minimum of 8 (the generator's at this scale) lets some be drawn.
+    let factory = factory().await;
+    let ministry = session(&factory, Scope::Ministry).await;
+    let draw = |seed: i64| {
+        format!(
+            "SELECT school_id, region_id, cluster_key, rank_in_cluster, cluster_schools \
+             FROM modo_draw(2023, {seed}, 8) ORDER BY school_id"
+        )
+    };
+    let country = rows_of(&ministry, &draw(5)).await;
+    assert!(!country.is_empty(), "the tiny country draws some school");
+    assert_eq!(country, rows_of(&ministry, &draw(5)).await, "reproducible");
+    let regions: std::collections::BTreeSet<String> =
+        country.iter().map(|r| r[1].clone()).collect();
+    for region in regions {
+        let ctx = session(&factory, Scope::Region(region.parse().unwrap())).await;
+        let mine: Vec<Vec<String>> = country.iter().filter(|r| r[1] == region).cloned().collect();
+        assert_eq!(rows_of(&ctx, &draw(5)).await, mine, "region {region}");
+    }
+    // A school user sees at most its own school's row.
+    let school = some_id("SELECT min(school_id) FROM schools").await;
+    let ctx = session(&factory, Scope::School(school)).await;
+    for row in rows_of(&ctx, &draw(5)).await {
+        assert_eq!(row[0], school.to_string());
+    }
+}

@@ -1,5 +1,7 @@
-//! `modo_draw(academic_year, seed)`: the reproducible MODO (ББЖМ) school
-//! draw of SPEC §9 as a table function.
+//! `modo_draw(academic_year, seed [, min_students_4_9])`: the reproducible
+//! MODO (ББЖМ) school draw of SPEC §9 as a table function. The minimum of
+//! students in grades 4 and 9 is SPEC §9's 80 unless a third argument says
+//! otherwise (to simulate another rule, or to draw from a small country).
 //!
 //! The draw's query (`src/views/modo_draw.sql`, its rules in
 //! `sapa_udfs::modo::draw`) is planned once, with placeholders for the year
@@ -17,13 +19,15 @@ use datafusion::datasource::ViewTable;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
+use sapa_udfs::modo::draw::MIN_STUDENTS_4_9;
 
 use super::scoped::{Units, member};
 
 /// The SQL name of the table function.
 pub const NAME: &str = "modo_draw";
 
-/// The draw's query, with `$1` = academic_year and `$2` = seed.
+/// The draw's query, with `$1` = academic_year, `$2` = seed and `$3` =
+/// the minimum of students in grades 4 and 9.
 const DRAW_SQL: &str = include_str!("../views/modo_draw.sql");
 
 /// The table function: the planned draw, filtered to a scope.
@@ -85,20 +89,32 @@ fn integer(arg: &Expr, position: usize, name: &str) -> Result<i64> {
 
 impl TableFunctionImpl for ModoDraw {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let [year, seed] = args.exprs() else {
-            return plan_err!(
-                "{NAME}(academic_year, seed) takes 2 arguments, got {}",
-                args.exprs().len()
-            );
+        let (year, seed, minimum) = match args.exprs() {
+            [year, seed] => (year, seed, None),
+            [year, seed, minimum] => (year, seed, Some(minimum)),
+            other => {
+                return plan_err!(
+                    "{NAME}(academic_year, seed [, min_students_4_9]) takes 2 or 3 arguments, got {}",
+                    other.len()
+                );
+            }
         };
         let year = integer(year, 1, "academic_year")?;
         let seed = integer(seed, 2, "seed")?;
+        let minimum = match minimum {
+            None => MIN_STUDENTS_4_9,
+            Some(m) => integer(m, 3, "min_students_4_9")?,
+        };
         if i32::try_from(year).is_err() {
             return plan_err!("{NAME}: academic_year {year} is out of range");
+        }
+        if minimum < 0 {
+            return plan_err!("{NAME}: min_students_4_9 must not be negative, got {minimum}");
         }
         let plan = self.plan.clone().with_param_values(vec![
             ScalarValue::Int64(Some(year)),
             ScalarValue::Int64(Some(seed)),
+            ScalarValue::Int64(Some(minimum)),
         ])?;
         Ok(Arc::new(ViewTable::new(plan, None)))
     }

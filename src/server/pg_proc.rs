@@ -91,6 +91,12 @@ const PROCS: &[Proc] = &[
         result: MODO_DRAW,
     },
     Proc {
+        name: "modo_draw",
+        kind: "f",
+        args: &[INT8, INT8, INT8],
+        result: MODO_DRAW,
+    },
+    Proc {
         name: "modo_draw_key",
         kind: "f",
         args: &[INT8, INT8],
@@ -100,6 +106,12 @@ const PROCS: &[Proc] = &[
         name: "modo_exclusion",
         kind: "f",
         args: &[TEXT, INT8, FLOAT8],
+        result: TEXT,
+    },
+    Proc {
+        name: "modo_exclusion",
+        kind: "f",
+        args: &[TEXT, INT8, FLOAT8, INT8],
         result: TEXT,
     },
     Proc {

@@ -1,6 +1,7 @@
--- SPEC §9: the MODO (ББЖМ) school draw of academic year $1 with seed $2,
--- over the whole country; the table function `modo_draw(academic_year,
--- seed)` runs it (src/engine/modo_draw.rs). The rules are the functions
+-- SPEC §9: the MODO (ББЖМ) school draw of academic year $1 with seed $2
+-- and a minimum of $3 students in grades 4 and 9 (80 by SPEC §9), over the
+-- whole country; the table function `modo_draw(academic_year, seed
+-- [, min_students_4_9])` runs it (src/engine/modo_draw.rs). The rules are the functions
 -- of sapa_udfs::modo::draw, documented there:
 --
 -- - Students are counted from the enrollments active on the end date of
@@ -10,7 +11,7 @@
 --   `students_4_9` parallels 4 and 9. A year without a Q3 in `calendar`
 --   counts no students, so no school is drawn.
 -- - modo_exclusion leaves out excluded school types, schools with fewer
---   than 80 students in grades 4 and 9, and internet below 4 Mbit/s or
+--   than $3 (80) in grades 4 and 9, and internet below 4 Mbit/s or
 --   unknown; the computer-class criterion is not in the data.
 -- - modo_cluster: locality/type/size/language.
 -- - Within a cluster, schools in ascending modo_draw_key($2, school_id)
@@ -48,7 +49,7 @@ eligible AS (
         modo_cluster(locality, school_type, language, students) AS cluster_key,
         modo_draw_key(CAST($2 AS BIGINT), school_id) AS draw_key
     FROM candidates
-    WHERE modo_exclusion(school_type, students_4_9, internet_mbps) IS NULL
+    WHERE modo_exclusion(school_type, students_4_9, internet_mbps, CAST($3 AS BIGINT)) IS NULL
 ),
 ranked AS (
     SELECT *,

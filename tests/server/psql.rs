@@ -232,6 +232,13 @@ async fn psql_df_lists_sapa_functions() {
         ],
         [
             "public",
+            "modo_draw",
+            MODO_DRAW_RESULT,
+            "bigint, bigint, bigint",
+            "func",
+        ],
+        [
+            "public",
             "modo_draw_key",
             "bigint",
             "bigint, bigint",
@@ -244,6 +251,13 @@ async fn psql_df_lists_sapa_functions() {
             "text, bigint, double precision",
             "func",
         ],
+        [
+            "public",
+            "modo_exclusion",
+            "text",
+            "text, bigint, double precision, bigint",
+            "func",
+        ],
         ["public", "modo_quota", "bigint", "bigint", "func"],
         ["public", "normalize_mark", "text", "text", "func"],
         ["public", "publication_sunday", "date", "date", "func"],
@@ -251,7 +265,7 @@ async fn psql_df_lists_sapa_functions() {
         ["public", "update_sunday", "date", "date", "func"],
     ];
     assert_eq!(function_rows(&all), expected, "{all}");
-    assert!(all.contains("(14 rows)"), "{all}");
+    assert!(all.contains("(16 rows)"), "{all}");
     let one = psql(addr, c("\\df mark_class")).await;
     assert_eq!(
         function_rows(&one),

@@ -222,6 +222,14 @@ async fn every_exclusion_keeps_a_school_out_whatever_the_seed() {
             }
         }
     }
+    // With a minimum of 79, school 2 joins its cluster (3 schools, quota 1).
+    let got = batches(
+        &ctx,
+        "SELECT max(cluster_schools) FROM modo_draw(2024, 1, 79) \
+         WHERE cluster_key = 'urban/general/small/kk'",
+    )
+    .await;
+    assert_eq!(got[0].column(0).as_primitive::<Int64Type>().value(0), 3);
     // School 2 would have 80 with the enrollments the count date leaves out.
     let got = batches(
         &ctx,
@@ -250,7 +258,11 @@ async fn a_year_without_a_q3_draws_nothing_and_bad_arguments_are_named() {
     let ctx = context(1).await;
     assert_eq!(draw_rows(&ctx, "SELECT * FROM modo_draw(2030, 1)").await, 0);
     for (sql, needle) in [
-        ("SELECT * FROM modo_draw(2024)", "takes 2 arguments"),
+        ("SELECT * FROM modo_draw(2024)", "takes 2 or 3 arguments"),
+        (
+            "SELECT * FROM modo_draw(2024, 1, -1)",
+            "must not be negative",
+        ),
         ("SELECT * FROM modo_draw('2024', 1)", "academic_year"),
         ("SELECT * FROM modo_draw(2024, NULL)", "seed"),
         ("SELECT * FROM modo_draw(2024, 1.5)", "seed"),
