@@ -69,7 +69,7 @@ async fn pgjdbc_replays_metabase_connection_sync_and_questions() {
         one(&found, "product").starts_with("PostgreSQL 16.6"),
         "{found:?}"
     );
-    // Metabase's describe-database lists the 11 tables and 2 views.
+    // Metabase's describe-database lists the 11 tables and 4 views.
     let listed = found.get("sync.6.row").cloned().unwrap_or_default();
     for name in [
         "marks",
@@ -121,7 +121,10 @@ async fn pgjdbc_replays_metabase_connection_sync_and_questions() {
     ] {
         assert!(tables.contains(t), "getTables lacks {t}: {tables}");
     }
-    assert_eq!(one(&found, "views"), "[indicators, report_by_school]");
+    assert_eq!(
+        one(&found, "views"),
+        "[indicators, modo_inflation, modo_results, report_by_school]"
+    );
     let columns = one(&found, "columns.schools");
     assert!(
         columns.starts_with("[school_id:int8, district_id:int8, name_kk:text"),
