@@ -16,6 +16,7 @@
 pub(crate) mod catalog;
 pub mod keys;
 pub mod memory;
+pub mod modo_draw;
 mod pseudonym;
 pub mod read_only;
 pub mod scope;

@@ -126,7 +126,7 @@ async fn ids(ctx: &SessionContext, sql: &str) -> Result<Vec<i64>> {
 }
 
 /// `column IN (ids)`, or TRUE/FALSE for every/no unit.
-fn member(column: &str, ids: &Option<Vec<i64>>) -> Cow<'static, str> {
+pub(crate) fn member(column: &str, ids: &Option<Vec<i64>>) -> Cow<'static, str> {
     match ids {
         None => "TRUE".into(),
         Some(ids) if ids.is_empty() => "FALSE".into(),
@@ -166,7 +166,7 @@ fn row_filter(relation: &str, scope: Scope, units: &Units) -> Cow<'static, str> 
         }
         // A unit outside the scope is invisible, aggregates above it
         // included: a district sees its own row, not its region's.
-        "indicators" => format!(
+        "indicators" | "modo_results" | "modo_inflation" => format!(
             "(level = 'school' AND {}) OR (level = 'district' AND {}) \
              OR (level = 'region' AND {}) OR (level = 'country' AND {})",
             member("unit_id", &units.schools),

@@ -35,8 +35,18 @@ const INT8: (&str, i32) = ("bigint", 20);
 const DATE: (&str, i32) = ("date", 1082);
 /// A set-returning table function (`proretset`), as `\df` shows one.
 const SETOF_RECORD: (&str, i32) = ("SETOF record", 2249);
+/// The rows of the table function `modo_draw`, as PostgreSQL spells a
+/// `RETURNS TABLE` result (type `record`, oid 2249, and `proretset`).
+const MODO_DRAW: (&str, i32) = (
+    "TABLE(academic_year integer, school_id bigint, district_id bigint, region_id bigint, \
+     cluster_key text, locality text, language text, school_type text, \
+     internet_mbps double precision, students bigint, students_4_9 bigint, \
+     cluster_schools bigint, cluster_quota bigint, rank_in_cluster bigint, draw_key bigint)",
+    2249,
+);
 
-/// Sapa's functions (`sapa_udfs::register_all`), one row per overload a
+/// Sapa's functions (`sapa_udfs::register_all`, and the table function
+/// `modo_draw` of `crate::engine::modo_draw`), one row per overload a
 /// PostgreSQL user would call. Dates only: PostgreSQL casts a timestamp to
 /// a date implicitly, so `(date)` is the signature psql users expect.
 const PROCS: &[Proc] = &[
@@ -63,6 +73,54 @@ const PROCS: &[Proc] = &[
         kind: "f",
         args: &[TEXT],
         result: TEXT,
+    },
+    Proc {
+        name: "modo_band",
+        kind: "f",
+        args: &[FLOAT8, FLOAT8],
+        result: TEXT,
+    },
+    Proc {
+        name: "modo_cluster",
+        kind: "f",
+        args: &[TEXT, TEXT, TEXT, INT8],
+        result: TEXT,
+    },
+    Proc {
+        name: "modo_draw",
+        kind: "f",
+        args: &[INT8, INT8],
+        result: MODO_DRAW,
+    },
+    Proc {
+        name: "modo_draw",
+        kind: "f",
+        args: &[INT8, INT8, INT8],
+        result: MODO_DRAW,
+    },
+    Proc {
+        name: "modo_draw_key",
+        kind: "f",
+        args: &[INT8, INT8],
+        result: INT8,
+    },
+    Proc {
+        name: "modo_exclusion",
+        kind: "f",
+        args: &[TEXT, INT8, FLOAT8],
+        result: TEXT,
+    },
+    Proc {
+        name: "modo_exclusion",
+        kind: "f",
+        args: &[TEXT, INT8, FLOAT8, INT8],
+        result: TEXT,
+    },
+    Proc {
+        name: "modo_quota",
+        kind: "f",
+        args: &[INT8],
+        result: INT8,
     },
     Proc {
         name: "normalize_mark",
@@ -167,6 +225,8 @@ fn sapa_rows(schema: &SchemaRef, public: i32) -> Result<RecordBatch> {
             "procost" => ScalarValue::from(1.0f32),
             "prokind" => ScalarValue::from(proc.kind),
             "proisstrict" => ScalarValue::from(true),
+            // A set-returning (table) function: `RETURNS TABLE(…)`.
+            "proretset" => ScalarValue::from(proc.result.0.starts_with("TABLE(")),
             "provolatile" => ScalarValue::from("i"),
             "proparallel" => ScalarValue::from("s"),
             "pronargs" => ScalarValue::from(i16::try_from(proc.args.len()).unwrap_or(0)),
@@ -259,6 +319,7 @@ mod tests {
                 .iter()
                 .map(|f| f.name.to_string()),
         );
+        registered.push(crate::engine::modo_draw::NAME.to_string());
         registered.sort();
         let mut listed: Vec<String> = PROCS.iter().map(|p| p.name.to_string()).collect();
         listed.sort();

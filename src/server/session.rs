@@ -24,6 +24,7 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use tokio::sync::Mutex;
 
 use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
+use crate::engine::modo_draw::{self, ModoDraw};
 use crate::engine::read_only::ReadOnlyCatalogList;
 use crate::engine::scoped::{Units, scoped_functions, scoped_relations};
 use crate::engine::snapshots::{self, OpenSnapshot};
@@ -92,6 +93,7 @@ impl SessionFactory {
         // Before the catalogs below: they list the snapshot schemas too.
         snapshots::register_scoped(&ctx, &self.snapshots, scope).await?;
         sapa_udfs::register_all(&ctx);
+        ctx.register_udtf(modo_draw::NAME, ModoDraw::scoped(&self.base, &units).await?);
         information_schema::register(&ctx).await?;
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         pg_functions::register(&ctx);

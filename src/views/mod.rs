@@ -5,7 +5,9 @@
 //! period — so a nationwide period is a scan of ~4M rows, never a regrouping
 //! of ~45M marks. `mark_audit` (§6) lists the mark versions set, changed
 //! or cleared after their period's end, from `marks_history` and
-//! `calendar`. Each view is one SQL file beside this one.
+//! `calendar`. `modo_results` and `modo_inflation` (SPEC §9) read `modo`
+//! beside the statuses. Each view is one SQL file beside this one; so is
+//! the query of the table function `modo_draw` (`crate::engine::modo_draw`).
 
 pub mod as_of;
 
@@ -13,22 +15,29 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 /// The views, by name, with their defining query.
-pub const VIEWS: [(&str, &str); 3] = [
+pub const VIEWS: [(&str, &str); 5] = [
     ("report_by_school", include_str!("report_by_school.sql")),
     ("indicators", include_str!("indicators.sql")),
     ("mark_audit", include_str!("mark_audit.sql")),
+    ("modo_results", include_str!("modo_results.sql")),
+    ("modo_inflation", include_str!("modo_inflation.sql")),
 ];
 
-/// Creates every view and every "as of" function ([`as_of`]) in `ctx`.
-/// The stored tables and the functions they call
-/// (`sapa_udfs::register_all`) must be registered first.
+/// Creates every view, every "as of" function ([`as_of`]) and the table
+/// function `modo_draw` in `ctx`. The stored tables and the functions they
+/// call (`sapa_udfs::register_all`) must be registered first.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for (name, query) in VIEWS {
         ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))
             .await?;
     }
+    crate::engine::modo_draw::register(ctx).await?;
     as_of::register(ctx).await
 }
 
+#[cfg(test)]
+mod modo_tests;
+#[cfg(test)]
+pub(crate) mod test_tables;
 #[cfg(test)]
 mod tests;

@@ -69,7 +69,12 @@ async fn psql_meta_commands_list_the_sql_surface() {
     // Only the search path's tables: none of information_schema's.
     assert!(tables.contains("(11 rows)"), "{tables}");
     let views = psql(addr, c("\\dv")).await;
-    for view in ["report_by_school", "indicators"] {
+    for view in [
+        "report_by_school",
+        "indicators",
+        "modo_results",
+        "modo_inflation",
+    ] {
         assert!(views.contains(view), "\\dv lacks {view}:\n{views}");
     }
     let described = psql(addr, c("\\d schools")).await;
@@ -165,6 +170,12 @@ async fn psql_runs_a_query_and_shows_an_error_with_its_sqlstate() {
     assert!(stderr.contains("42P01"), "{stderr}");
 }
 
+/// What `\df` shows as the result of the set-returning `modo_draw`.
+const MODO_DRAW_RESULT: &str = "TABLE(academic_year integer, school_id bigint, district_id bigint, \
+     region_id bigint, cluster_key text, locality text, language text, school_type text, \
+     internet_mbps double precision, students bigint, students_4_9 bigint, cluster_schools bigint, \
+     cluster_quota bigint, rank_in_cluster bigint, draw_key bigint)";
+
 /// The rows of psql's `\df` output: `(schema, name, result, arguments, type)`.
 fn function_rows(out: &str) -> Vec<Vec<String>> {
     out.lines()
@@ -206,6 +217,56 @@ async fn psql_df_lists_sapa_functions() {
             "func",
         ],
         ["public", "mark_class", "text", "text", "func"],
+        [
+            "public",
+            "modo_band",
+            "text",
+            "double precision, double precision",
+            "func",
+        ],
+        [
+            "public",
+            "modo_cluster",
+            "text",
+            "text, text, text, bigint",
+            "func",
+        ],
+        [
+            "public",
+            "modo_draw",
+            MODO_DRAW_RESULT,
+            "bigint, bigint",
+            "func",
+        ],
+        [
+            "public",
+            "modo_draw",
+            MODO_DRAW_RESULT,
+            "bigint, bigint, bigint",
+            "func",
+        ],
+        [
+            "public",
+            "modo_draw_key",
+            "bigint",
+            "bigint, bigint",
+            "func",
+        ],
+        [
+            "public",
+            "modo_exclusion",
+            "text",
+            "text, bigint, double precision",
+            "func",
+        ],
+        [
+            "public",
+            "modo_exclusion",
+            "text",
+            "text, bigint, double precision, bigint",
+            "func",
+        ],
+        ["public", "modo_quota", "bigint", "bigint", "func"],
         ["public", "normalize_mark", "text", "text", "func"],
         ["public", "publication_sunday", "date", "date", "func"],
         [
@@ -226,7 +287,7 @@ async fn psql_df_lists_sapa_functions() {
         ["public", "update_sunday", "date", "date", "func"],
     ];
     assert_eq!(function_rows(&all), expected, "{all}");
-    assert!(all.contains("(12 rows)"), "{all}");
+    assert!(all.contains(&format!("({} rows)", expected.len())), "{all}");
     let one = psql(addr, c("\\df mark_class")).await;
     assert_eq!(
         function_rows(&one),

@@ -132,7 +132,13 @@ async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
     );
     assert_eq!(
         found["sqlalchemy_views"],
-        serde_json::json!(["indicators", "mark_audit", "report_by_school"])
+        serde_json::json!([
+            "indicators",
+            "mark_audit",
+            "modo_inflation",
+            "modo_results",
+            "report_by_school"
+        ])
     );
 
     let regions = engine_rows("SELECT count(*), min(region_id) FROM regions").await;
@@ -195,9 +201,9 @@ async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
         json!(["schools_meeting_quality", "BIGINT", true, null, false]),
     ]);
     assert_eq!(columns["indicators"], json!(indicators));
-    // Every one of the 14 relations as the engine's schema has it.
+    // Every one of the 16 relations as the engine's schema has it.
     let relations = columns.as_object().unwrap();
-    assert_eq!(relations.len(), 14);
+    assert_eq!(relations.len(), 16);
     for (relation, found_columns) in relations {
         assert_eq!(
             *found_columns,

@@ -12,8 +12,14 @@ mod dates;
 mod indicator_band;
 mod mark_bits;
 mod mark_class;
+mod modo_band;
+mod modo_cluster;
+mod modo_draw_key;
+mod modo_exclusion;
+mod modo_quota;
 mod normalize_mark;
 mod publication_sunday;
+mod rows;
 mod strings;
 mod student_status;
 mod update_sunday;
@@ -26,6 +32,11 @@ use datafusion::logical_expr::{AggregateUDF, Coercion, DocSection, ScalarUDF, Ty
 pub use annual_mark::AnnualMarkFunc;
 pub use indicator_band::IndicatorBandFunc;
 pub use mark_class::MarkClassFunc;
+pub use modo_band::ModoBandFunc;
+pub use modo_cluster::ModoClusterFunc;
+pub use modo_draw_key::ModoDrawKeyFunc;
+pub use modo_exclusion::ModoExclusionFunc;
+pub use modo_quota::ModoQuotaFunc;
 pub use normalize_mark::NormalizeMarkFunc;
 pub use publication_sunday::PublicationSundayFunc;
 pub use student_status::StudentStatusFunc;
@@ -111,6 +122,31 @@ scalar_singleton!(
     update_sunday,
     UpdateSundayFunc
 );
+scalar_singleton!(
+    /// `modo_band(score, max_score)`.
+    modo_band,
+    ModoBandFunc
+);
+scalar_singleton!(
+    /// `modo_exclusion(school_type, students_4_9, internet_mbps)`.
+    modo_exclusion,
+    ModoExclusionFunc
+);
+scalar_singleton!(
+    /// `modo_cluster(locality, school_type, language, students)`.
+    modo_cluster,
+    ModoClusterFunc
+);
+scalar_singleton!(
+    /// `modo_draw_key(seed, school_id)`.
+    modo_draw_key,
+    ModoDrawKeyFunc
+);
+scalar_singleton!(
+    /// `modo_quota(schools)`.
+    modo_quota,
+    ModoQuotaFunc
+);
 
 /// Aggregate `student_status(mark)`.
 pub fn student_status() -> Arc<AggregateUDF> {
@@ -128,6 +164,11 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         annual_mark(),
         publication_sunday(),
         update_sunday(),
+        modo_band(),
+        modo_exclusion(),
+        modo_cluster(),
+        modo_draw_key(),
+        modo_quota(),
     ]
 }
 
