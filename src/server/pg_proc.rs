@@ -225,13 +225,12 @@ fn sapa_rows(schema: &SchemaRef, public: i32) -> Result<RecordBatch> {
             "procost" => ScalarValue::from(1.0f32),
             "prokind" => ScalarValue::from(proc.kind),
             "proisstrict" => ScalarValue::from(true),
-            // A set-returning (table) function: `RETURNS TABLE(…)`.
-            "proretset" => ScalarValue::from(proc.result.0.starts_with("TABLE(")),
+            // A set-returning (table) function: its rows are `record`s.
+            "proretset" => ScalarValue::from(proc.result.1 == SETOF_RECORD.1),
             "provolatile" => ScalarValue::from("i"),
             "proparallel" => ScalarValue::from("s"),
             "pronargs" => ScalarValue::from(i16::try_from(proc.args.len()).unwrap_or(0)),
             "prorettype" => ScalarValue::from(proc.result.1),
-            "proretset" => ScalarValue::from(proc.result == SETOF_RECORD),
             "proargtypes" => ScalarValue::from(arg_oids.join(" ")),
             "prosupport" => ScalarValue::from("-"),
             _ => return None,

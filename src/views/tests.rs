@@ -9,7 +9,6 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
-use crate::storage::StoredTable;
 
 /// (period, region, district, school, parallel, status, marks_count)
 type Row = (&'static str, i64, i64, i64, i32, &'static str, i64);
