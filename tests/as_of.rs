@@ -21,9 +21,10 @@ mod ingest_support;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
-use ingest_support::{CALENDAR, CLASSES, DISTRICTS, REGIONS, SCHOOLS, SUBJECTS, ingest, input_dir};
+use ingest_support::{
+    CALENDAR, CLASSES, DISTRICTS, REGIONS, SCHOOLS, SUBJECTS, ingest, input_dir, rows,
+};
 use sapa::engine::{Engine, MemoryBudget, Scope};
 use sapa::server::SessionFactory;
 use sapa::storage::DataLocation;
@@ -93,34 +94,6 @@ async fn context(data: &Path) -> SessionContext {
     let ctx = engine.session_context().unwrap();
     sapa::views::register(&ctx).await.unwrap();
     ctx
-}
-
-/// The rows of `sql`, each as `a|b|c`.
-async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let options = FormatOptions::default().with_null("NULL");
-    let mut out = Vec::new();
-    for batch in batches {
-        let formatters: Vec<_> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters
-                .iter()
-                .map(|f| f.value(row).to_string())
-                .collect();
-            out.push(cells.join("|"));
-        }
-    }
-    out
 }
 
 /// The Q1 statuses of students 1–5 as of `date`.

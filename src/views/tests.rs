@@ -9,7 +9,6 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
-
 /// (period, region, district, school, parallel, status, marks_count)
 type Row = (&'static str, i64, i64, i64, i32, &'static str, i64);
 
@@ -97,15 +96,15 @@ async fn context() -> SessionContext {
     let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
     ctx.register_table("student_status", Arc::new(table))
         .unwrap();
-    // mark_audit, the MODO views and modo_draw read the other tables: empty
-    // here (mark_audit's cases are in tests/mark_audit.rs).
+    // mark_audit and the MODO views read the other tables: empty here
+    // (their cases are in tests/mark_audit.rs and modo_tests.rs).
     for stored in crate::storage::StoredTable::ALL {
         if stored.name() != "student_status" {
             let empty = MemTable::try_new(stored.schema(), vec![vec![]]).unwrap();
             ctx.register_table(stored.name(), Arc::new(empty)).unwrap();
         }
     }
-    super::register(&ctx).await.unwrap();
+    super::create_views(&ctx).await.unwrap();
     ctx
 }
 

@@ -185,8 +185,14 @@ pub async fn query_views(data: &Path, sql: &str) -> Vec<String> {
 }
 
 /// The rows of `sql` in `ctx`, each as `a|b|c`, NULL as `NULL`.
-async fn rows(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Vec<String> {
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+pub async fn rows(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Vec<String> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let options = FormatOptions::default().with_null("NULL");
     let mut rows = Vec::new();
     for batch in batches {
