@@ -38,9 +38,14 @@ schools AS (
         FROM school_counts
     ) AS school_values
 ),
-body_counts AS (
+-- Every level in one aggregation over the school rows (GROUPING SETS), so
+-- the statuses are read once: a school's own grouping set sums its one row.
+rolled AS (
     SELECT
-        academic_year, period, level, unit_id,
+        academic_year, period, region_id, district_id, school_id,
+        grouping(school_id) AS above_school,
+        grouping(district_id) AS above_district,
+        grouping(region_id) AS above_region,
         sum(n_total) AS n_total,
         sum(n_exempt) AS n_exempt,
         sum(n_low) AS n_low,
@@ -50,48 +55,38 @@ body_counts AS (
         count(*) AS schools,
         sum(CASE WHEN performance_band = 'high' THEN 1 ELSE 0 END) AS schools_meeting_performance,
         sum(CASE WHEN quality_band = 'high' THEN 1 ELSE 0 END) AS schools_meeting_quality
-    FROM (
-        SELECT academic_year, period, 'district' AS level, district_id AS unit_id,
-            n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
-            performance_band, quality_band
-        FROM schools
-        UNION ALL
-        SELECT academic_year, period, 'region' AS level, region_id AS unit_id,
-            n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
-            performance_band, quality_band
-        FROM schools
-        UNION ALL
-        SELECT academic_year, period, 'country' AS level, CAST(NULL AS BIGINT) AS unit_id,
-            n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
-            performance_band, quality_band
-        FROM schools
-    ) AS per_body
-    GROUP BY academic_year, period, level, unit_id
+    FROM schools
+    GROUP BY GROUPING SETS (
+        (academic_year, period, region_id, district_id, school_id),
+        (academic_year, period, region_id, district_id),
+        (academic_year, period, region_id),
+        (academic_year, period)
+    )
 ),
-bodies AS (
+units AS (
     SELECT
         *,
+        CASE WHEN above_school = 0 THEN 'school'
+             WHEN above_district = 0 THEN 'district'
+             WHEN above_region = 0 THEN 'region'
+             ELSE 'country' END AS level,
+        CASE WHEN above_school = 0 THEN school_id
+             WHEN above_district = 0 THEN district_id
+             WHEN above_region = 0 THEN region_id END AS unit_id,
         CASE WHEN n_total - n_exempt > 0
             THEN 100.0 * (n_total - n_exempt - n_low) / (n_total - n_exempt) END
             AS performance_level,
         CASE WHEN n_total - n_exempt > 0
             THEN 100.0 * (n_excellent + n_good) / (n_total - n_exempt) END
             AS knowledge_quality
-    FROM body_counts
+    FROM rolled
 )
-SELECT
-    academic_year, period, 'school' AS level, school_id AS unit_id,
-    n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
-    performance_level, performance_band, knowledge_quality, quality_band,
-    CAST(NULL AS BIGINT) AS schools,
-    CAST(NULL AS BIGINT) AS schools_meeting_performance,
-    CAST(NULL AS BIGINT) AS schools_meeting_quality
-FROM schools
-UNION ALL
 SELECT
     academic_year, period, level, unit_id,
     n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
     performance_level, indicator_band('performance', level, performance_level) AS performance_band,
     knowledge_quality, indicator_band('quality', level, knowledge_quality) AS quality_band,
-    schools, schools_meeting_performance, schools_meeting_quality
-FROM bodies
+    CASE WHEN level <> 'school' THEN schools END AS schools,
+    CASE WHEN level <> 'school' THEN schools_meeting_performance END AS schools_meeting_performance,
+    CASE WHEN level <> 'school' THEN schools_meeting_quality END AS schools_meeting_quality
+FROM units
