@@ -82,11 +82,10 @@ units AS (
     FROM rolled
 )
 SELECT
-    -- In every grouping set, so never NULL; coalesce keeps them NOT NULL in
-    -- the view's schema, as clients (SQLAlchemy, Metabase) reflect it.
-    coalesce(academic_year, CAST(0 AS INT)) AS academic_year,
-    coalesce(period, '') AS period,
-    level, unit_id,
+    -- academic_year and period are in every grouping set, so never NULL,
+    -- though the schema says nullable (as PostgreSQL says of every view
+    -- column); left bare so filters on them reach the Parquet scan.
+    academic_year, period, level, unit_id,
     n_total, n_exempt, n_low, n_excellent, n_good, n_ungraded,
     performance_level, indicator_band('performance', level, performance_level) AS performance_band,
     knowledge_quality, indicator_band('quality', level, knowledge_quality) AS quality_band,
