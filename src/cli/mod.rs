@@ -1,5 +1,6 @@
 //! The `sapa` command line (SPEC §12): a thin layer over the engine library.
 
+mod bench;
 mod generate;
 mod ingest;
 mod output;
@@ -29,6 +30,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Benchmarks: `sapa bench national` measures every national workload beside DuckDB.
+    Bench(bench::BenchArgs),
     /// Generate a deterministic synthetic dataset (Parquet, ready to serve, or the §10 CSVs).
     Generate(generate::GenerateArgs),
     /// Validate an interchange directory (§10) and commit it as a new version of a dataset.
@@ -96,6 +99,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         .enable_all()
         .build()?;
     match cli.command {
+        Command::Bench(args) => bench::run(args),
         Command::Generate(args) => runtime.block_on(generate::run(args)),
         Command::Ingest(args) => runtime.block_on(ingest::run(args)),
         Command::Query(args) => runtime.block_on(query::run(args)),
