@@ -88,14 +88,21 @@ def parse_args():
 
 
 def run_measured(cmd, **kw):
-    """Runs `cmd`; returns (seconds, peak RSS in bytes) of that process."""
+    """Runs `cmd`; returns (seconds, peak RSS in bytes) of that process.
+    The peak is the process's own VmHWM, read while it runs: getrusage's
+    maxrss of a child counts this (large) process's RSS at the fork."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, **kw)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, proc_field(proc.pid, "status", "VmHWM") * 1024)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(map(str, cmd))} failed with exit code {proc.returncode}")
-    return time.monotonic() - t0, usage.ru_maxrss * 1024
+    return time.monotonic() - t0, peak
 
 
 def record_path(args):
@@ -298,8 +305,9 @@ class Bench:
                 with psycopg.connect(dsn(args, "analyst"), autocommit=True) as conn:
                     conn.execute(f"SET statement_timeout = '{args.timeout}s'")
                     self.w8(conn)
-            self.summary["W6 server peak RSS (MiB), W1–W4 and W8 served"] = \
-                proc_field(self.server.pid, "status", "VmHWM") / 1024
+            if {"W1", "W2", "W3", "W4", "W8"} & set(only):
+                self.summary["W6 server peak RSS (MiB) over W1–W4 and W8; target ≤ 4096"] = \
+                    proc_field(self.server.pid, "status", "VmHWM") / 1024
             if "W10" in only:
                 with psycopg.connect(dsn(args, "analyst"), autocommit=True) as conn:
                     conn.execute(f"SET statement_timeout = '{args.timeout}s'")
@@ -439,14 +447,14 @@ class Bench:
         on_disk = sum(f.stat().st_size for f in Path(self.args.data).rglob("*") if f.is_file())
         rows = {t: sum(f["rows"] for f in fs) for t, fs in self.m["tables"].items()}
         marks = rows.get("marks", 0)
-        self.summary["current marks"] = marks
-        self.summary["mark versions (marks_history)"] = rows.get("marks_history", 0)
+        self.summary["W7 current marks"] = marks
+        self.summary["W7 mark versions (marks_history)"] = rows.get("marks_history", 0)
         for table in sorted(self.m["tables"]):
             size = sum(f["bytes"] for f in self.m["tables"][table])
-            self.summary[f"bytes per current mark: {table}"] = size / max(1, marks)
+            self.summary[f"W7 bytes per current mark: {table}"] = size / max(1, marks)
         self.summary["W7 bytes on disk per mark, current version (all tables); target ≤ 1.0"] = \
             stored / max(1, marks)
-        self.summary["bytes on disk per mark, the whole directory (every version kept)"] = \
+        self.summary["W7 bytes on disk per mark, the whole directory (every version kept)"] = \
             on_disk / max(1, marks)
 
     def w9(self):
@@ -532,10 +540,37 @@ class Bench:
                   for k, v in summary.items()]
         if self.failures:
             lines += ["", "Failures: " + "; ".join(self.failures)]
+        lines = merged(lines, Path(args.out), args.only)
         text = "\n".join(lines) + "\n"
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)
         print("\n" + text + f"\nwritten to {args.out}")
+
+
+def merged(lines, out, only):
+    """A run of some workloads (--only) keeps the other workloads' rows and
+    measures of the table already at `out`, marked with when they were
+    measured, so the table always holds the latest figure of each."""
+    if only == WORKLOADS or not out.exists():
+        return lines
+    old = out.read_text().splitlines()
+    stamp = next((line.split(", ", 1)[1] for line in old if line.startswith("# ")), "earlier")
+
+    def workload(line):
+        cell = line.split("|")[1].strip() if line.startswith("| ") else ""
+        return cell.split(" ")[0] if cell.split(" ")[0] in WORKLOADS else None
+
+    kept = [line if "(measured " in line else line[:-1].rstrip() + f" (measured {stamp}) |"
+            for line in old if workload(line) and workload(line) not in only]
+    rows = [line for line in kept if line.count("|") > 4]
+    measures = [line for line in kept if line.count("|") <= 4]
+    first_measure = lines.index("| measure | value |") + 2
+    table_end = lines.index("| measure | value |") - 1
+    table_start = next((i for i in range(table_end) if workload(lines[i])), table_end)
+    order = lambda line: int(workload(line)[1:])  # noqa: E731
+    table = sorted(lines[table_start:table_end] + rows, key=order)
+    return (lines[:table_start] + table + lines[table_end:first_measure]
+            + sorted(measures + lines[first_measure:], key=lambda l: order(l) if workload(l) else 99))
 
 
 def main():
