@@ -191,7 +191,9 @@ fn sample(table: StoredTable) -> (&'static str, Vec<String>, Vec<String>) {
              1,100,2024,4,reading,7,10\n",
         ),
         Marks | MarksHistory => ("marks.csv", MARKS),
-        StudentStatus => panic!("student_status is not read from a file"),
+        StudentStatus | SchoolCounts | EarlierStatuses => {
+            panic!("{} is not read from a file", table.name())
+        }
     };
     let mut lines = text
         .lines()

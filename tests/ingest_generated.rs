@@ -108,6 +108,7 @@ async fn generated_tiny_dataset_ingests_the_same_through_csv_and_batches() {
         before[0].parse::<u64>().unwrap() + 1
     );
     assert_sorted(&from_batches).await;
+    school_counts_are_the_statuses_counted(&from_batches, 2).await;
 
     // Ingesting the same CSVs again adds nothing.
     let again = ingest_dir(
@@ -119,6 +120,75 @@ async fn generated_tiny_dataset_ingests_the_same_through_csv_and_batches() {
     .unwrap();
     assert!(!again.committed);
     assert_eq!(again.marks_duplicate, generated_marks);
+}
+
+/// The stored `school_counts` equal their query over the stored statuses
+/// (both ways), the delta of `version` rewrote only the partition it
+/// touched, and a dataset whose manifest predates the table (its entry
+/// removed) gets the same `indicators` from the derived view.
+async fn school_counts_are_the_statuses_counted(data: &std::path::Path, version: u64) {
+    use sapa::engine::SCHOOL_COUNTS_SQL;
+    use sapa::storage::{StoredTable, manifest};
+
+    for (a, b) in [
+        (
+            "school_counts".to_string(),
+            format!("({SCHOOL_COUNTS_SQL})"),
+        ),
+        (
+            format!("({SCHOOL_COUNTS_SQL})"),
+            "school_counts".to_string(),
+        ),
+    ] {
+        let diff = query(
+            data,
+            &format!("SELECT count(*) FROM (SELECT * FROM {a} AS x EXCEPT ALL SELECT * FROM {b} AS y) AS d"),
+        )
+        .await;
+        assert_eq!(diff, ["0"], "{a} EXCEPT ALL {b}");
+    }
+    let loc = DataLocation::local(data).unwrap();
+    let m = manifest::read_current(&loc).await.unwrap().unwrap();
+    let own = format!("/v{version:06}/");
+    let rewritten: Vec<(i32, String)> = m
+        .files(StoredTable::SchoolCounts)
+        .iter()
+        .filter(|f| f.path.contains(&own))
+        .map(|f| (f.academic_year.unwrap(), f.period.clone().unwrap()))
+        .collect();
+    assert_eq!(rewritten, [(2025, "Q2".to_string())]);
+    assert!(m.partitions(StoredTable::SchoolCounts).len() > 5);
+
+    let sql = "SELECT * FROM indicators ORDER BY academic_year, period, level, unit_id";
+    let stored = query_views(data, sql).await;
+    assert!(stored.len() > 20, "{}", stored.len());
+    // The same dataset, its manifest without the table.
+    let old = tempfile::tempdir().unwrap();
+    copy_dir(data, old.path());
+    let current: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(old.path().join("_sapa/CURRENT")).unwrap()).unwrap();
+    let path = old.path().join(current["manifest"].as_str().unwrap());
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    json["tables"]
+        .as_object_mut()
+        .unwrap()
+        .remove("school_counts");
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert_eq!(query_views(old.path(), sql).await, stored);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 /// Every `marks_history` file holds its rows in the stored order.

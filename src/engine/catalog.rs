@@ -18,13 +18,22 @@ use datafusion::prelude::SessionContext;
 
 use crate::storage::{DataLocation, Manifest, StoredTable};
 
-/// Registers every stored table of `manifest` in `ctx`.
+/// Registers every stored table of `manifest` in `ctx` — but a table of
+/// [`StoredTable::DERIVED_LATER`] the manifest predates (no entry at all):
+/// `crate::views::register` then derives `school_counts` from the
+/// statuses, and the "as of" functions recompute instead of reading
+/// `earlier_statuses`.
 pub(crate) fn register_tables(
     ctx: &SessionContext,
     location: &DataLocation,
     manifest: &Manifest,
 ) -> Result<()> {
     for table in StoredTable::ALL {
+        if StoredTable::DERIVED_LATER.contains(&table)
+            && !manifest.tables.contains_key(table.name())
+        {
+            continue;
+        }
         let paths: Vec<String> = manifest
             .files(table)
             .iter()

@@ -161,9 +161,8 @@ fn row_filter(relation: &str, scope: Scope, units: &Units) -> Cow<'static, str> 
             )
             .into(),
         },
-        "marks" | "marks_history" | "student_status" | "report_by_school" | "mark_audit" => {
-            placed()
-        }
+        "marks" | "marks_history" | "student_status" | "school_counts" | "earlier_statuses"
+        | "report_by_school" | "mark_audit" => placed(),
         // A unit outside the scope is invisible, aggregates above it
         // included: a district sees its own row, not its region's.
         "indicators" | "modo_results" | "modo_inflation" => format!(
@@ -205,6 +204,10 @@ pub async fn scoped_relations(
     let builder = pseudonym_builder(base);
     let mut out = Vec::new();
     for (name, kind) in relations() {
+        // A dataset written before a derived table existed has none.
+        if !builder.table_exist(name)? {
+            continue;
+        }
         let schema = builder.table_provider(name).await?.schema();
         let sql = scoped_select(&schema, name, name, scope, units);
         let plan = builder.sql(&sql).await?.into_unoptimized_plan();
@@ -229,9 +232,10 @@ pub async fn scoped_functions(
 ) -> Result<Vec<(&'static str, Arc<AsOfFunction>)>> {
     let builder = pseudonym_builder(base);
     let calendar = Arc::new(as_of::quarter_ends(base).await?);
+    let dated = as_of::DatedStatuses::of(base)?;
     let mut out = Vec::new();
     for def in as_of::AS_OF_FUNCTIONS {
-        let source = format!("({}\n) AS dated", def.sql());
+        let source = format!("({}\n) AS dated", def.sql(dated));
         let schema = builder.table_provider(def.relation).await?.schema();
         let sql = scoped_select(&schema, &source, def.relation, scope, units);
         let template = builder.sql(&sql).await?.into_unoptimized_plan();

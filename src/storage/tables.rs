@@ -5,7 +5,9 @@
 //! every version (`marks_history`) and the latest one (`marks`) — with the
 //! class's year and place (region, district, school) copied in, so a scan for
 //! one school or one year never joins. `student_status` is the §3 status of
-//! every counted student per period, materialised at ingest.
+//! every counted student per period, materialised at ingest, and
+//! `school_counts` its per-school counts (SPEC §5.3's numbers), so the
+//! indicators of a period roll up thousands of rows, not millions.
 
 use std::sync::Arc;
 
@@ -37,6 +39,12 @@ pub enum StoredTable {
     Marks,
     /// The SPEC §3 status of every counted student per academic year and period.
     StudentStatus,
+    /// Per school, academic year and period: the §5.3 counts over the
+    /// statuses (`crate::engine::SCHOOL_COUNTS_SQL`).
+    SchoolCounts,
+    /// The statuses students had as of past weekly updates, where they
+    /// differ from the current one (`crate::engine::earlier_statuses`).
+    EarlierStatuses,
 }
 
 /// The columns every partitioned table starts with.
@@ -44,7 +52,7 @@ pub const PARTITION_COLUMNS: [&str; 2] = ["academic_year", "period"];
 
 impl StoredTable {
     /// Every stored table.
-    pub const ALL: [StoredTable; 11] = [
+    pub const ALL: [StoredTable; 13] = [
         StoredTable::Regions,
         StoredTable::Districts,
         StoredTable::Schools,
@@ -56,7 +64,14 @@ impl StoredTable {
         StoredTable::MarksHistory,
         StoredTable::Marks,
         StoredTable::StudentStatus,
+        StoredTable::SchoolCounts,
+        StoredTable::EarlierStatuses,
     ];
+
+    /// The tables computed from the others that a dataset written by an
+    /// earlier Sapa may lack (its manifest has no entry for them).
+    pub const DERIVED_LATER: [StoredTable; 2] =
+        [StoredTable::SchoolCounts, StoredTable::EarlierStatuses];
 
     /// The reference tables, stored as they are read (SPEC §10), in
     /// dependency order.
@@ -77,6 +92,8 @@ impl StoredTable {
             StoredTable::MarksHistory => "marks_history",
             StoredTable::Marks => "marks",
             StoredTable::StudentStatus => "student_status",
+            StoredTable::SchoolCounts => "school_counts",
+            StoredTable::EarlierStatuses => "earlier_statuses",
             other => other.interchange().map_or("", Table::name),
         }
     }
@@ -106,7 +123,11 @@ impl StoredTable {
     pub fn partitioned(self) -> bool {
         matches!(
             self,
-            StoredTable::MarksHistory | StoredTable::Marks | StoredTable::StudentStatus
+            StoredTable::MarksHistory
+                | StoredTable::Marks
+                | StoredTable::StudentStatus
+                | StoredTable::SchoolCounts
+                | StoredTable::EarlierStatuses
         )
     }
 
@@ -122,8 +143,33 @@ impl StoredTable {
             id("region_id"),
             id("district_id"),
             id("school_id"),
-            id("class_id"),
         ];
+        if self == StoredTable::SchoolCounts {
+            fields.extend(
+                [
+                    "n_total",
+                    "n_exempt",
+                    "n_low",
+                    "n_excellent",
+                    "n_good",
+                    "n_ungraded",
+                ]
+                .map(id),
+            );
+            return Arc::new(Schema::new(fields));
+        }
+        fields.push(id("class_id"));
+        if self == StoredTable::EarlierStatuses {
+            fields.extend([
+                id("student_id"),
+                Field::new("status", DataType::Utf8, false),
+                id("marks_count"),
+                // NULL: since before the first mark version.
+                Field::new("from_sunday", DataType::Date32, true),
+                Field::new("until_sunday", DataType::Date32, false),
+            ]);
+            return Arc::new(Schema::new(fields));
+        }
         match self {
             StoredTable::MarksHistory | StoredTable::Marks => {
                 fields.push(id("student_id"));
@@ -186,6 +232,15 @@ impl StoredTable {
                 "class_id",
                 "student_id",
             ],
+            StoredTable::SchoolCounts => &["region_id", "district_id", "school_id"],
+            StoredTable::EarlierStatuses => &[
+                "region_id",
+                "district_id",
+                "school_id",
+                "class_id",
+                "student_id",
+                "from_sunday",
+            ],
         }
     }
 
@@ -210,6 +265,14 @@ impl StoredTable {
             ],
             StoredTable::Marks => &["student_id", "class_id", "subject_id", "period"],
             StoredTable::StudentStatus => &["academic_year", "period", "student_id", "class_id"],
+            StoredTable::SchoolCounts => &["academic_year", "period", "school_id"],
+            StoredTable::EarlierStatuses => &[
+                "academic_year",
+                "period",
+                "class_id",
+                "student_id",
+                "until_sunday",
+            ],
         }
     }
 }

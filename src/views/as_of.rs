@@ -9,11 +9,14 @@
 //! | `indicators_current(D)` | the rows of `indicators_as_of(D)` for the one period that was "the current indicator" on D ([`sapa_udfs::period_in_force`]) |
 //!
 //! Each is the SQL of its view with the statuses replaced by their state as
-//! of D (`as_of/student_status_as_of.sql`: the stored statuses of students
-//! with no later mark version, the status query over the dated marks of
-//! `as_of/marks_as_of.sql` for the others): the views' own queries, never a
+//! of D (`as_of/statuses_overridden.sql`: the stored statuses, each
+//! overridden by the row of `earlier_statuses` that covers D's update —
+//! see `crate::engine::earlier_statuses`): the views' own queries, never a
 //! copy of them, so an "as of" answer and the view cannot disagree on the
-//! rules. The plan is built once per session with the date as a parameter
+//! rules. A dataset written before `earlier_statuses` existed recomputes
+//! instead (`as_of/student_status_as_of.sql`: the stored statuses of
+//! students with no later mark version, the status query over the dated
+//! marks of `as_of/marks_as_of.sql` for the others). The plan is built once per session with the date as a parameter
 //! and bound when the function is called, so the optimizer sees a literal
 //! cut-off (and Parquet statistics can prune by it).
 
@@ -32,12 +35,38 @@ use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::prelude::SessionContext;
 use sapa_udfs::{QuarterEnd, ReportPeriod, period_in_force};
 
-use crate::engine::STUDENT_STATUS_SQL;
+use crate::engine::{SCHOOL_COUNTS_SQL, STUDENT_STATUS_SQL};
 
 /// The marks as of the date `$1`.
 const MARKS_AS_OF_SQL: &str = include_str!("as_of/marks_as_of.sql");
 /// The statuses as of the date `$1`, around the marks and the status query.
 const STUDENT_STATUS_AS_OF_SQL: &str = include_str!("as_of/student_status_as_of.sql");
+
+/// The statuses as of `$1` from the stored ones and `earlier_statuses`.
+const STATUSES_OVERRIDDEN_SQL: &str = include_str!("as_of/statuses_overridden.sql");
+
+/// How a session's "as of" functions get the dated statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatedStatuses {
+    /// The stored statuses overridden by `earlier_statuses` (a scan and a
+    /// join, whatever the date).
+    Stored,
+    /// The status query run again for the students with a later version:
+    /// for a dataset written before `earlier_statuses` was stored.
+    Recomputed,
+}
+
+impl DatedStatuses {
+    /// The way open to `ctx`: [`DatedStatuses::Stored`] when it holds
+    /// `earlier_statuses`.
+    pub fn of(ctx: &SessionContext) -> Result<DatedStatuses> {
+        Ok(if ctx.table_exist("earlier_statuses")? {
+            DatedStatuses::Stored
+        } else {
+            DatedStatuses::Recomputed
+        })
+    }
+}
 
 /// An "as of" function: its SQL name, the relation whose rows it gives
 /// (and whose scope filter applies to it), and whether it keeps only the
@@ -78,11 +107,14 @@ pub const AS_OF_FUNCTIONS: [AsOfDefinition; 4] = [
 
 impl AsOfDefinition {
     /// The function's query, with the date as the parameter `$1`, over the
-    /// stored tables (`marks_history`, `marks`, the reference tables).
-    pub fn sql(&self) -> String {
-        let statuses = STUDENT_STATUS_AS_OF_SQL
-            .replace("{marks_as_of}", MARKS_AS_OF_SQL)
-            .replace("{student_status}", STUDENT_STATUS_SQL);
+    /// stored tables, its statuses got the way `dated` says.
+    pub fn sql(&self, dated: DatedStatuses) -> String {
+        let statuses = match dated {
+            DatedStatuses::Stored => STATUSES_OVERRIDDEN_SQL.to_string(),
+            DatedStatuses::Recomputed => STUDENT_STATUS_AS_OF_SQL
+                .replace("{marks_as_of}", MARKS_AS_OF_SQL)
+                .replace("{student_status}", STUDENT_STATUS_SQL),
+        };
         match self.relation {
             "student_status" => statuses,
             view => {
@@ -90,7 +122,11 @@ impl AsOfDefinition {
                     .iter()
                     .find(|(name, _)| *name == view)
                     .map_or("", |(_, query)| *query);
-                format!("WITH student_status AS ({statuses}\n) SELECT * FROM ({query}\n) AS {view}")
+                format!(
+                    "WITH student_status AS ({statuses}\n), \
+                     school_counts AS ({SCHOOL_COUNTS_SQL}\n) \
+                     SELECT * FROM ({query}\n) AS {view}"
+                )
             }
         }
     }
@@ -100,8 +136,9 @@ impl AsOfDefinition {
 /// unscoped session of `sapa query` and `sapa report`).
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     let calendar = Arc::new(quarter_ends(ctx).await?);
+    let dated = DatedStatuses::of(ctx)?;
     for def in AS_OF_FUNCTIONS {
-        let template = ctx.sql(&def.sql()).await?.into_unoptimized_plan();
+        let template = ctx.sql(&def.sql(dated)).await?.into_unoptimized_plan();
         ctx.register_udtf(def.name, AsOfFunction::new(def, template, &calendar));
     }
     Ok(())

@@ -1,27 +1,12 @@
 -- SPEC §5.3: the "performance level" and "knowledge quality" indicators for
 -- every school and governing body (district, region, country), per
--- academic_year × period, from the materialised per-student statuses.
+-- academic_year × period, from the per-school counts (`school_counts`,
+-- materialised at ingest from the statuses; the "as of" functions give it
+-- their dated counts).
 -- Parallels 0 and 1 are left out entirely. A governing body's value is
 -- pooled over its students and banded with the governing-body bands; it also
 -- counts its schools and those whose school-level band is `high`.
-WITH school_counts AS (
-    SELECT
-        academic_year,
-        period,
-        region_id,
-        district_id,
-        school_id,
-        count(*) AS n_total,
-        sum(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END) AS n_exempt,
-        sum(CASE WHEN status = 'low' THEN 1 ELSE 0 END) AS n_low,
-        sum(CASE WHEN status = 'excellent' THEN 1 ELSE 0 END) AS n_excellent,
-        sum(CASE WHEN status = 'good' THEN 1 ELSE 0 END) AS n_good,
-        sum(CASE WHEN status = 'ungraded' THEN 1 ELSE 0 END) AS n_ungraded
-    FROM student_status
-    WHERE parallel >= 2
-    GROUP BY academic_year, period, region_id, district_id, school_id
-),
-schools AS (
+WITH schools AS (
     SELECT
         *,
         indicator_band('performance', 'school', performance_level) AS performance_band,

@@ -1,9 +1,9 @@
 //! The report views of SPEC §11 over the stored tables.
 //!
-//! `report_by_school` (§5.1/§5.2) and `indicators` (§5.3) read the
-//! materialised `student_status` table — one small row per student and
-//! period — so a nationwide period is a scan of ~4M rows, never a regrouping
-//! of ~45M marks. `mark_audit` (§6) lists the mark versions set, changed
+//! `report_by_school` (§5.1/§5.2) reads the materialised `student_status`
+//! table — one small row per student and period — so a nationwide period
+//! is a scan of ~4M rows, never a regrouping of ~45M marks; `indicators`
+//! (§5.3) rolls up the materialised `school_counts`, ~7,500 rows a period. `mark_audit` (§6) lists the mark versions set, changed
 //! or cleared after their period's end, from `marks_history` and
 //! `calendar`. `modo_results` and `modo_inflation` (SPEC §9) read `modo`
 //! beside the statuses. Each view is one SQL file beside this one; so is
@@ -13,6 +13,9 @@ pub mod as_of;
 
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
+
+use crate::engine::SCHOOL_COUNTS_SQL;
+use crate::storage::StoredTable;
 
 /// The views, by name, with their defining query.
 pub const VIEWS: [(&str, &str); 5] = [
@@ -36,6 +39,15 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
 /// over the stored `student_status`'s every column, which a session with
 /// hand-made tables (the unit tests) need not have.
 async fn create_views(ctx: &SessionContext) -> Result<()> {
+    // A dataset (or snapshot) written before `school_counts` was stored,
+    // or a session of hand-made tables: the same query, as a view.
+    if !ctx.table_exist(StoredTable::SchoolCounts.name())? {
+        ctx.sql(&format!(
+            "CREATE VIEW {} AS {SCHOOL_COUNTS_SQL}",
+            StoredTable::SchoolCounts.name()
+        ))
+        .await?;
+    }
     for (name, query) in VIEWS {
         ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))
             .await?;

@@ -145,6 +145,8 @@ async fn a_district_user_sees_only_its_rows_of_a_snapshot_and_cannot_write_to_it
         ("marks", in_district.clone()),
         ("marks_history", in_district.clone()),
         ("student_status", in_district.clone()),
+        ("school_counts", in_district.clone()),
+        ("earlier_statuses", in_district.clone()),
         ("report_by_school", in_district.clone()),
         (
             "indicators",

@@ -91,7 +91,7 @@ async fn over_the_wire_a_district_user_sees_its_district_through_every_path() {
         .count() as i64;
     assert_eq!(fetched, expected, "cursor");
     client.batch_execute("CLOSE c; COMMIT").await.unwrap();
-    // Its catalog lists the same sixteen relations, nothing more.
+    // Its catalog lists the same eighteen relations, nothing more.
     let n: i64 = client
         .query_one(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
@@ -100,7 +100,7 @@ async fn over_the_wire_a_district_user_sees_its_district_through_every_path() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(n, 16);
+    assert_eq!(n, 18);
 }
 
 /// A client logged in as `user` with the password all test users share.

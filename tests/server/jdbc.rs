@@ -69,7 +69,7 @@ async fn pgjdbc_replays_metabase_connection_sync_and_questions() {
         one(&found, "product").starts_with("PostgreSQL 16.6"),
         "{found:?}"
     );
-    // Metabase's describe-database lists the 11 tables and 5 views.
+    // Metabase's describe-database lists the 13 tables and 5 views.
     let listed = found.get("sync.6.row").cloned().unwrap_or_default();
     for name in [
         "marks",

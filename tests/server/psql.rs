@@ -58,6 +58,8 @@ async fn psql_meta_commands_list_the_sql_surface() {
         "marks_history",
         "modo",
         "student_status",
+        "school_counts",
+        "earlier_statuses",
     ] {
         assert!(
             tables
@@ -67,7 +69,7 @@ async fn psql_meta_commands_list_the_sql_surface() {
         );
     }
     // Only the search path's tables: none of information_schema's.
-    assert!(tables.contains("(11 rows)"), "{tables}");
+    assert!(tables.contains("(13 rows)"), "{tables}");
     let views = psql(addr, c("\\dv")).await;
     for view in [
         "report_by_school",

@@ -26,7 +26,7 @@ pub use annual::annual_mark;
 pub use band::{Band, BandError, Indicator, Level, band, band_of_fraction};
 pub use calendar::{CalendarError, publication_sunday, update_sunday};
 pub use current::{QuarterEnd, ReportPeriod, period_in_force};
-pub use mark::{Mark, MarkClass, Spelling, UnknownMark, parse_mark};
+pub use mark::{Mark, MarkClass, Spelling, UnknownMark, lookup_mark, parse_mark};
 pub use modo::ModoBand;
 pub use status::{Status, StatusBits, status_of};
 

@@ -205,6 +205,28 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
+/// The mark spelled `raw`, tuned for stored data (which holds canonical
+/// codes): canonical codes without further work, then any spelling
+/// [`parse_mark`] accepts. `Ok(None)` for an empty value.
+#[inline]
+pub fn lookup_mark(raw: &str) -> Result<Option<Mark>, UnknownMark> {
+    let canonical = match raw {
+        "5" => Mark::Five,
+        "4" => Mark::Four,
+        "3" => Mark::Three,
+        "2" => Mark::Two,
+        "1" => Mark::One,
+        "А/Ө" => Mark::NotAttested,
+        "УА/Ө" => Mark::TemporarilyNotAttested,
+        "ЕСП" => Mark::Credited,
+        "ЕСЖ" => Mark::NotCredited,
+        "БОС" => Mark::Exempt,
+        "О/Ж" => Mark::NotStudied,
+        _ => return parse_mark(raw).map(|parsed| parsed.map(|(mark, _)| mark)),
+    };
+    Ok(Some(canonical))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //!
 //! Stored data holds canonical codes (ingest normalises every alias), so the
 //! hot paths first compare the raw bytes with the eleven canonical codes and
-//! only then fall back to [`parse_mark`] for other spellings. Nothing here
+//! only then fall back to [`crate::parse_mark`] for other spellings. Nothing here
 //! allocates per row.
 
 use std::sync::LazyLock;
@@ -15,29 +15,8 @@ use datafusion::common::cast::{as_large_string_array, as_string_array, as_string
 use datafusion::common::{DataFusionError, Result, exec_err};
 
 use super::strings::StrColumn;
-use crate::mark::{Mark, UnknownMark, parse_mark};
+use crate::mark::{Mark, UnknownMark, lookup_mark};
 use crate::status::StatusBits;
-
-/// The mark spelled `raw`: canonical codes without further work, then any
-/// spelling [`parse_mark`] accepts. `Ok(None)` for an empty value.
-#[inline]
-pub(crate) fn lookup_mark(raw: &str) -> Result<Option<Mark>, UnknownMark> {
-    let canonical = match raw {
-        "5" => Mark::Five,
-        "4" => Mark::Four,
-        "3" => Mark::Three,
-        "2" => Mark::Two,
-        "1" => Mark::One,
-        "А/Ө" => Mark::NotAttested,
-        "УА/Ө" => Mark::TemporarilyNotAttested,
-        "ЕСП" => Mark::Credited,
-        "ЕСЖ" => Mark::NotCredited,
-        "БОС" => Mark::Exempt,
-        "О/Ж" => Mark::NotStudied,
-        _ => return parse_mark(raw).map(|parsed| parsed.map(|(mark, _)| mark)),
-    };
-    Ok(Some(canonical))
-}
 
 /// The error a SQL function reports for an unknown mark.
 pub(crate) fn unknown_mark_error(function: &str, err: UnknownMark) -> DataFusionError {

@@ -9,9 +9,10 @@ use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::mark_bits::{lookup_mark, unknown_mark_error};
+use super::mark_bits::unknown_mark_error;
 use super::strings::map_strings;
 use super::{SAPA_FUNCTIONS, string_arg};
+use crate::mark::lookup_mark;
 
 /// `normalize_mark(text)` → the canonical code (`5` … `О/Ж`) of SPEC §2.
 ///
