@@ -143,6 +143,48 @@ async fn each_version_after_the_end_is_one_row_of_its_kind() {
     );
 }
 
+/// The view over the rows ingest stores (`mark_audit_rows`) equals the
+/// window query of `mark_audit.sql` over the history after every delta,
+/// and a calendar that moves Q1's end date re-audits Q1's stored rows.
+#[tokio::test]
+async fn stored_rows_are_the_window_query_and_follow_a_moved_end_date() {
+    let window = format!(
+        "SELECT period, school_id, class_id, student_id, subject_id, kind, old_mark, new_mark, \
+         recorded_at, end_date, days_late FROM ({}) AS a \
+         ORDER BY academic_year, period, student_id, subject_id, recorded_at",
+        include_str!("../src/views/mark_audit.sql")
+    );
+    let root = tempfile::tempdir().unwrap();
+    let data = week_1(root.path()).await;
+    assert_eq!(query_views(&data, AUDIT).await, query(&data, &window).await);
+    let stored = query(&data, "SELECT count(*) FROM mark_audit_rows").await;
+    assert_eq!(stored, ["3"]);
+    delta(root.path(), &data, "week2", WEEK_2).await;
+    delta(root.path(), &data, "week3", WEEK_3).await;
+    assert_eq!(query_views(&data, AUDIT).await, query(&data, &window).await);
+
+    // Q1 now ends on Sunday 2024-10-27: what was recorded by then is on
+    // time (students 2 and 5's first subject, student 3's second), the
+    // rest is two days less late. Q4's rows stay.
+    let calendar = CALENDAR.replace("2024-09-02,2024-10-25", "2024-09-02,2024-10-27");
+    let files = [("calendar.csv", calendar.into_bytes())];
+    let report = ingest(&input_dir(root.path(), "calendar", &files), &data)
+        .await
+        .unwrap();
+    assert!(report.committed);
+    let moved = [
+        "FINAL|100|1000|10|1|late|NULL|5|2025-05-28T00:00:00|2025-05-25|3",
+        "FINAL|100|1000|11|1|cleared|2|NULL|2025-05-29T00:00:00|2025-05-25|4",
+        "Q1|100|1000|1|1|changed|4|5|2024-10-28T10:00:00|2024-10-27|1",
+        "Q1|100|1000|1|1|changed|5|3|2024-11-02T00:00:00|2024-10-27|6",
+        "Q1|100|1000|3|1|late|NULL|4|2024-11-03T12:00:00|2024-10-27|7",
+        "Q1|100|1000|5|2|late|NULL|4|2024-10-29T00:00:00|2024-10-27|2",
+        "YEAR|100|1000|11|1|late|NULL|4|2025-05-26T00:00:00|2025-05-25|1",
+    ];
+    assert_eq!(query_views(&data, AUDIT).await, moved);
+    assert_eq!(query(&data, &window).await, moved);
+}
+
 #[tokio::test]
 async fn the_view_has_the_documented_columns_and_places_rows_by_unit() {
     let root = tempfile::tempdir().unwrap();

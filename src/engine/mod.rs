@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub(crate) mod catalog;
 pub mod earlier_statuses;
 pub mod keys;

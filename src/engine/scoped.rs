@@ -183,6 +183,7 @@ fn row_filter(relation: &str, scope: Scope, units: &Units) -> Cow<'static, str> 
 fn relations() -> Vec<(&'static str, TableType)> {
     let mut all: Vec<(&'static str, TableType)> = StoredTable::ALL
         .iter()
+        .filter(|t| !t.internal())
         .map(|t| (t.name(), TableType::Base))
         .collect();
     all.extend(

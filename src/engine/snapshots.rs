@@ -58,6 +58,7 @@ pub async fn open(
 fn relation_names() -> impl Iterator<Item = &'static str> {
     StoredTable::ALL
         .iter()
+        .filter(|t| !t.internal())
         .map(|t| t.name())
         .chain(crate::views::VIEWS.iter().map(|(name, _)| *name))
 }

@@ -12,13 +12,15 @@ use datafusion::arrow::datatypes::Int32Type;
 use futures::StreamExt;
 use sapa_datasets::schema::REPORT_PERIODS;
 
+mod derived;
+
 use super::error::{ErrorLog, IngestError};
 use super::marks::StagedPartitions;
 use super::merge::{PartitionInput, merge_partition};
 use super::reference::References;
 use super::{IngestOptions, IngestReport, Progress, TableSize};
-use crate::engine::status::{school_counts_partition, status_partition};
-use crate::engine::{Engine, EngineOptions, earlier_statuses};
+use crate::engine::status::status_partition;
+use crate::engine::{Engine, EngineOptions};
 use crate::storage::writer::ParquetWriter;
 use crate::storage::{CommitSummary, DataFile, DataLocation, Manifest, StoredTable, manifest};
 
@@ -217,6 +219,7 @@ impl Transaction {
         m.tables
             .insert(StoredTable::StudentStatus.name().into(), status);
         self.materialise_derived(&mut m, &targets).await?;
+        self.materialise_audit(&mut m, &touched).await?;
         m.summary = self.summary.clone();
 
         self.progress(Progress::Committing {
@@ -233,57 +236,6 @@ impl Transaction {
         // here is harmless (the next ingest removes them), so it is ignored.
         let _ = manifest::remove_uncommitted(&self.loc, Some(&m)).await;
         Ok(self.report(&m, true))
-    }
-
-    /// Writes the partitions of the tables derived from the new statuses
-    /// and history (`school_counts`, `earlier_statuses`) whose statuses
-    /// were just rewritten — every partition, when the stored version
-    /// predates the table.
-    async fn materialise_derived(
-        &self,
-        m: &mut Manifest,
-        targets: &BTreeSet<(i32, &'static str)>,
-    ) -> Result<(), IngestError> {
-        for table in StoredTable::DERIVED_LATER {
-            let stored = self
-                .prev
-                .as_ref()
-                .and_then(|p| p.tables.get(table.name()).cloned());
-            let parts: Vec<(i32, String)> = match &stored {
-                Some(_) => targets.iter().map(|(y, p)| (*y, p.to_string())).collect(),
-                None => m.partitions(StoredTable::StudentStatus),
-            };
-            let mut files = stored.unwrap_or_default();
-            m.tables.insert(table.name().into(), files.clone());
-            // One partition: `earlier_statuses` reads the history in its
-            // stored order.
-            let options = EngineOptions {
-                target_partitions: Some(1),
-                ..self.opts.engine.clone()
-            };
-            let ctx = Engine::at(&self.loc, m.clone())
-                .with_options(options)
-                .session_context()?;
-            for (year, period) in parts {
-                let mut w = ParquetWriter::for_table(
-                    &self.loc,
-                    table,
-                    self.version,
-                    Some((year, &period)),
-                )?;
-                if table == StoredTable::SchoolCounts {
-                    let mut stream = school_counts_partition(&ctx, year, &period).await?;
-                    while let Some(batch) = stream.next().await {
-                        w.write(&batch?).await?;
-                    }
-                } else {
-                    earlier_statuses::write_partition(&ctx, year, &period, &mut w).await?;
-                }
-                replace_partition(&mut files, year, &period, w.finish().await?);
-            }
-            m.tables.insert(table.name().into(), files);
-        }
-        Ok(())
     }
 
     /// Ends an ingest that changed nothing: no new version.
@@ -375,7 +327,12 @@ impl Transaction {
 }
 
 /// Replaces the files of partition (`year`, `period`) in `files`.
-fn replace_partition(files: &mut Vec<DataFile>, year: i32, period: &str, new: Vec<DataFile>) {
+pub(super) fn replace_partition(
+    files: &mut Vec<DataFile>,
+    year: i32,
+    period: &str,
+    new: Vec<DataFile>,
+) {
     files.retain(|f| !f.in_partition(year, period));
     files.extend(new);
 }

@@ -45,6 +45,9 @@ pub enum StoredTable {
     /// The statuses students had as of past weekly updates, where they
     /// differ from the current one (`crate::engine::earlier_statuses`).
     EarlierStatuses,
+    /// The rows of the `mark_audit` view, per academic year × mark period
+    /// (`crate::engine::audit`): read through the view, not listed itself.
+    MarkAudit,
 }
 
 /// The columns every partitioned table starts with.
@@ -52,7 +55,7 @@ pub const PARTITION_COLUMNS: [&str; 2] = ["academic_year", "period"];
 
 impl StoredTable {
     /// Every stored table.
-    pub const ALL: [StoredTable; 13] = [
+    pub const ALL: [StoredTable; 14] = [
         StoredTable::Regions,
         StoredTable::Districts,
         StoredTable::Schools,
@@ -66,12 +69,22 @@ impl StoredTable {
         StoredTable::StudentStatus,
         StoredTable::SchoolCounts,
         StoredTable::EarlierStatuses,
+        StoredTable::MarkAudit,
     ];
 
     /// The tables computed from the others that a dataset written by an
     /// earlier Sapa may lack (its manifest has no entry for them).
-    pub const DERIVED_LATER: [StoredTable; 2] =
-        [StoredTable::SchoolCounts, StoredTable::EarlierStatuses];
+    pub const DERIVED_LATER: [StoredTable; 3] = [
+        StoredTable::SchoolCounts,
+        StoredTable::EarlierStatuses,
+        StoredTable::MarkAudit,
+    ];
+
+    /// Whether the table is the storage of a view rather than a relation of
+    /// the SQL surface (clients read `mark_audit`, not its stored rows).
+    pub fn internal(self) -> bool {
+        self == StoredTable::MarkAudit
+    }
 
     /// The reference tables, stored as they are read (SPEC §10), in
     /// dependency order.
@@ -94,6 +107,7 @@ impl StoredTable {
             StoredTable::StudentStatus => "student_status",
             StoredTable::SchoolCounts => "school_counts",
             StoredTable::EarlierStatuses => "earlier_statuses",
+            StoredTable::MarkAudit => "mark_audit_rows",
             other => other.interchange().map_or("", Table::name),
         }
     }
@@ -128,6 +142,7 @@ impl StoredTable {
                 | StoredTable::StudentStatus
                 | StoredTable::SchoolCounts
                 | StoredTable::EarlierStatuses
+                | StoredTable::MarkAudit
         )
     }
 
@@ -159,6 +174,24 @@ impl StoredTable {
             return Arc::new(Schema::new(fields));
         }
         fields.push(id("class_id"));
+        if self == StoredTable::MarkAudit {
+            let text = |n: &str, nullable| Field::new(n, DataType::Utf8, nullable);
+            fields.extend([
+                id("student_id"),
+                id("subject_id"),
+                text("kind", false),
+                text("old_mark", true),
+                text("new_mark", true),
+                Field::new(
+                    "recorded_at",
+                    DataType::Timestamp(TimeUnit::Microsecond, None),
+                    false,
+                ),
+                Field::new("end_date", DataType::Date32, false),
+                Field::new("days_late", DataType::Int64, false),
+            ]);
+            return Arc::new(Schema::new(fields));
+        }
         if self == StoredTable::EarlierStatuses {
             fields.extend([
                 id("student_id"),
@@ -241,6 +274,15 @@ impl StoredTable {
                 "student_id",
                 "from_sunday",
             ],
+            StoredTable::MarkAudit => &[
+                "region_id",
+                "district_id",
+                "school_id",
+                "class_id",
+                "student_id",
+                "subject_id",
+                "recorded_at",
+            ],
         }
     }
 
@@ -272,6 +314,14 @@ impl StoredTable {
                 "class_id",
                 "student_id",
                 "until_sunday",
+            ],
+            StoredTable::MarkAudit => &[
+                "academic_year",
+                "period",
+                "class_id",
+                "student_id",
+                "subject_id",
+                "recorded_at",
             ],
         }
     }

@@ -26,6 +26,11 @@ pub const VIEWS: [(&str, &str); 5] = [
     ("modo_inflation", include_str!("modo_inflation.sql")),
 ];
 
+/// `mark_audit` over its stored rows: the columns of `mark_audit.sql`.
+const STORED_AUDIT_SQL: &str = "SELECT academic_year, period, region_id, district_id, school_id, \
+     class_id, student_id, subject_id, kind, old_mark, new_mark, recorded_at, end_date, days_late \
+     FROM mark_audit_rows";
+
 /// Creates every view, every "as of" function ([`as_of`]) and the table
 /// function `modo_draw` in `ctx`. The stored tables and the functions they
 /// call (`sapa_udfs::register_all`) must be registered first.
@@ -48,7 +53,13 @@ async fn create_views(ctx: &SessionContext) -> Result<()> {
         ))
         .await?;
     }
+    // The audit's rows, where ingest stored them (`crate::engine::audit`).
+    let stored_audit = ctx.table_exist(StoredTable::MarkAudit.name())?;
     for (name, query) in VIEWS {
+        let query = match name {
+            "mark_audit" if stored_audit => STORED_AUDIT_SQL,
+            _ => query,
+        };
         ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))
             .await?;
     }

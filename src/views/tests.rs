@@ -104,7 +104,7 @@ async fn context() -> SessionContext {
         // school_counts is left to `create_views`: derived from the statuses.
         if !matches!(
             stored,
-            StoredTable::StudentStatus | StoredTable::SchoolCounts
+            StoredTable::StudentStatus | StoredTable::SchoolCounts | StoredTable::MarkAudit
         ) {
             let empty = MemTable::try_new(stored.schema(), vec![vec![]]).unwrap();
             ctx.register_table(stored.name(), Arc::new(empty)).unwrap();

@@ -1,0 +1,127 @@
+//! The tables ingest derives from the new statuses and history, in the
+//! same commit: `school_counts`, `earlier_statuses` and the stored rows of
+//! `mark_audit`.
+
+use std::collections::BTreeSet;
+
+use futures::StreamExt;
+
+use super::{Transaction, replace_partition};
+use crate::engine::status::school_counts_partition;
+use crate::engine::{Engine, EngineOptions, audit, earlier_statuses};
+use crate::ingest::error::IngestError;
+use crate::storage::writer::ParquetWriter;
+use crate::storage::{Manifest, StoredTable};
+
+impl Transaction {
+    /// Writes the partitions of the tables derived from the new statuses
+    /// and history (`school_counts`, `earlier_statuses`) whose statuses
+    /// were just rewritten — every partition, when the stored version
+    /// predates the table.
+    pub(super) async fn materialise_derived(
+        &self,
+        m: &mut Manifest,
+        targets: &BTreeSet<(i32, &'static str)>,
+    ) -> Result<(), IngestError> {
+        for table in [StoredTable::SchoolCounts, StoredTable::EarlierStatuses] {
+            let stored = self
+                .prev
+                .as_ref()
+                .and_then(|p| p.tables.get(table.name()).cloned());
+            let parts: Vec<(i32, String)> = match &stored {
+                Some(_) => targets.iter().map(|(y, p)| (*y, p.to_string())).collect(),
+                None => m.partitions(StoredTable::StudentStatus),
+            };
+            let mut files = stored.unwrap_or_default();
+            m.tables.insert(table.name().into(), files.clone());
+            // One partition: `earlier_statuses` reads the history in its
+            // stored order.
+            let options = EngineOptions {
+                target_partitions: Some(1),
+                ..self.opts.engine.clone()
+            };
+            let ctx = Engine::at(&self.loc, m.clone())
+                .with_options(options)
+                .session_context()?;
+            for (year, period) in parts {
+                let mut w = ParquetWriter::for_table(
+                    &self.loc,
+                    table,
+                    self.version,
+                    Some((year, &period)),
+                )?;
+                if table == StoredTable::SchoolCounts {
+                    let mut stream = school_counts_partition(&ctx, year, &period).await?;
+                    while let Some(batch) = stream.next().await {
+                        w.write(&batch?).await?;
+                    }
+                } else {
+                    earlier_statuses::write_partition(&ctx, year, &period, &mut w).await?;
+                }
+                replace_partition(&mut files, year, &period, w.finish().await?);
+            }
+            m.tables.insert(table.name().into(), files);
+        }
+        Ok(())
+    }
+
+    /// Writes the `mark_audit` rows of every `marks_history` partition this
+    /// ingest rewrote (`touched`) or whose end date the calendar moved —
+    /// every partition, when the stored version predates the table.
+    pub(super) async fn materialise_audit(
+        &self,
+        m: &mut Manifest,
+        touched: &BTreeSet<(i32, &'static str)>,
+    ) -> Result<(), IngestError> {
+        let table = StoredTable::MarkAudit;
+        // One partition: the history is read in its stored order.
+        let options = EngineOptions {
+            target_partitions: Some(1),
+            ..self.opts.engine.clone()
+        };
+        let ctx = Engine::at(&self.loc, m.clone())
+            .with_options(options.clone())
+            .session_context()?;
+        let ends = audit::end_dates(&ctx).await?;
+        let end_of = |ends: &[((i32, String), chrono::NaiveDate)], year: i32, period: &str| {
+            ends.iter()
+                .find(|((y, p), _)| *y == year && p == period)
+                .map(|(_, end)| *end)
+        };
+        let stored = self
+            .prev
+            .as_ref()
+            .and_then(|p| p.tables.get(table.name()).cloned());
+        let mut parts = m.partitions(StoredTable::MarksHistory);
+        if let (Some(_), Some(prev)) = (&stored, &self.prev) {
+            let before = Engine::at(&self.loc, prev.clone())
+                .with_options(options)
+                .session_context()?;
+            let before = audit::end_dates(&before).await?;
+            parts.retain(|(year, period)| {
+                touched.contains(&(*year, period.as_str()))
+                    || end_of(&ends, *year, period) != end_of(&before, *year, period)
+            });
+        }
+        let mut files = stored.unwrap_or_default();
+        for (year, period) in parts {
+            let new = match end_of(&ends, year, &period) {
+                Some(end) => {
+                    let mut w = ParquetWriter::for_table(
+                        &self.loc,
+                        table,
+                        self.version,
+                        Some((year, &period)),
+                    )?;
+                    audit::write_partition(&ctx, year, &period, end, &mut w).await?;
+                    w.finish().await?
+                }
+                // No end date, no audit (as the view's join).
+                None => Vec::new(),
+            };
+            replace_partition(&mut files, year, &period, new);
+        }
+        m.tables.insert(table.name().into(), files);
+        Ok(())
+    }
+}
