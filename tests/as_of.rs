@@ -454,7 +454,26 @@ async fn stored_overrides_agree_with_recomputing_the_statuses() {
             differing.is_empty(),
             "{date}: stored vs recomputed {differing:?}"
         );
+        // The indicators from the stored counts and their change events.
+        let sql = format!(
+            "SELECT * FROM indicators_as_of('{date}') ORDER BY academic_year, period, level, unit_id"
+        );
+        let (a, b) = (rows(&stored, &sql).await, rows(&recomputing, &sql).await);
+        assert!(!a.is_empty(), "{date}");
+        assert_eq!(
+            a, b,
+            "{date}: indicators from counted changes vs recomputed"
+        );
     }
+    let changes = rows(
+        &stored,
+        "SELECT count(*), count(DISTINCT period) FROM school_count_changes",
+    )
+    .await;
+    assert!(
+        changes[0].ends_with("|5") && !changes[0].starts_with("0|"),
+        "{changes:?}"
+    );
     let sql = "SELECT * FROM indicators_as_of('2024-10-27') \
                ORDER BY academic_year, period, level, unit_id";
     assert_eq!(rows(&stored, sql).await, rows(&recomputing, sql).await);

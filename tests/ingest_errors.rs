@@ -191,7 +191,7 @@ fn sample(table: StoredTable) -> (&'static str, Vec<String>, Vec<String>) {
              1,100,2024,4,reading,7,10\n",
         ),
         Marks | MarksHistory => ("marks.csv", MARKS),
-        StudentStatus | SchoolCounts | EarlierStatuses | MarkAudit => {
+        StudentStatus | SchoolCounts | EarlierStatuses | MarkAudit | SchoolCountChanges => {
             panic!("{} is not read from a file", table.name())
         }
     };

@@ -40,7 +40,7 @@ use crate::storage::{DataLocation, Manifest, StorageError, manifest};
 
 pub use memory::MemoryBudget;
 pub use scope::{Scope, ScopeParseError};
-pub use status::{SCHOOL_COUNTS_SQL, STUDENT_STATUS_SQL};
+pub use status::{SCHOOL_COUNT_CHANGES_SQL, SCHOOL_COUNTS_SQL, STUDENT_STATUS_SQL};
 
 /// The catalog every table and view lives in (PostgreSQL's database name).
 pub const CATALOG: &str = "sapa";

@@ -23,6 +23,11 @@ pub const STUDENT_STATUS_SQL: &str = include_str!("sql/student_status.sql");
 /// Its columns are those of [`StoredTable::SchoolCounts`].
 pub const SCHOOL_COUNTS_SQL: &str = include_str!("sql/school_counts.sql");
 
+/// The `school_count_changes` query over `student_status` and
+/// `earlier_statuses`. Its columns are those of
+/// [`StoredTable::SchoolCountChanges`].
+pub const SCHOOL_COUNT_CHANGES_SQL: &str = include_str!("sql/school_count_changes.sql");
+
 /// The `student_status` rows of one academic year and period, in the stored
 /// order (region, district, school, class, student).
 pub async fn status_partition(
@@ -51,6 +56,23 @@ pub async fn school_counts_partition(
         ctx,
         StoredTable::SchoolCounts,
         SCHOOL_COUNTS_SQL,
+        academic_year,
+        period,
+    )
+    .await
+}
+
+/// The `school_count_changes` rows of one academic year and period, from
+/// the `student_status` and `earlier_statuses` registered in `ctx`.
+pub async fn school_count_changes_partition(
+    ctx: &SessionContext,
+    academic_year: i32,
+    period: &str,
+) -> Result<SendableRecordBatchStream> {
+    partition(
+        ctx,
+        StoredTable::SchoolCountChanges,
+        SCHOOL_COUNT_CHANGES_SQL,
         academic_year,
         period,
     )

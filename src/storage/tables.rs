@@ -48,6 +48,11 @@ pub enum StoredTable {
     /// The rows of the `mark_audit` view, per academic year × mark period
     /// (`crate::engine::audit`): read through the view, not listed itself.
     MarkAudit,
+    /// Per school, academic year, period and Sunday: how the §5.3 counts
+    /// as of the updates from that Sunday on differ from the stored ones
+    /// (`crate::engine::SCHOOL_COUNT_CHANGES_SQL`); read by the "as of"
+    /// indicators, not listed itself.
+    SchoolCountChanges,
 }
 
 /// The columns every partitioned table starts with.
@@ -55,7 +60,7 @@ pub const PARTITION_COLUMNS: [&str; 2] = ["academic_year", "period"];
 
 impl StoredTable {
     /// Every stored table.
-    pub const ALL: [StoredTable; 14] = [
+    pub const ALL: [StoredTable; 15] = [
         StoredTable::Regions,
         StoredTable::Districts,
         StoredTable::Schools,
@@ -70,20 +75,25 @@ impl StoredTable {
         StoredTable::SchoolCounts,
         StoredTable::EarlierStatuses,
         StoredTable::MarkAudit,
+        StoredTable::SchoolCountChanges,
     ];
 
     /// The tables computed from the others that a dataset written by an
     /// earlier Sapa may lack (its manifest has no entry for them).
-    pub const DERIVED_LATER: [StoredTable; 3] = [
+    pub const DERIVED_LATER: [StoredTable; 4] = [
         StoredTable::SchoolCounts,
         StoredTable::EarlierStatuses,
         StoredTable::MarkAudit,
+        StoredTable::SchoolCountChanges,
     ];
 
     /// Whether the table is the storage of a view rather than a relation of
     /// the SQL surface (clients read `mark_audit`, not its stored rows).
     pub fn internal(self) -> bool {
-        self == StoredTable::MarkAudit
+        matches!(
+            self,
+            StoredTable::MarkAudit | StoredTable::SchoolCountChanges
+        )
     }
 
     /// The reference tables, stored as they are read (SPEC §10), in
@@ -108,6 +118,7 @@ impl StoredTable {
             StoredTable::SchoolCounts => "school_counts",
             StoredTable::EarlierStatuses => "earlier_statuses",
             StoredTable::MarkAudit => "mark_audit_rows",
+            StoredTable::SchoolCountChanges => "school_count_changes",
             other => other.interchange().map_or("", Table::name),
         }
     }
@@ -143,6 +154,7 @@ impl StoredTable {
                 | StoredTable::SchoolCounts
                 | StoredTable::EarlierStatuses
                 | StoredTable::MarkAudit
+                | StoredTable::SchoolCountChanges
         )
     }
 
@@ -171,6 +183,12 @@ impl StoredTable {
                 ]
                 .map(id),
             );
+            return Arc::new(Schema::new(fields));
+        }
+        if self == StoredTable::SchoolCountChanges {
+            // NULL: since before any mark version.
+            fields.push(Field::new("sunday", DataType::Date32, true));
+            fields.extend(["d_exempt", "d_low", "d_excellent", "d_good", "d_ungraded"].map(id));
             return Arc::new(Schema::new(fields));
         }
         fields.push(id("class_id"));
@@ -266,6 +284,7 @@ impl StoredTable {
                 "student_id",
             ],
             StoredTable::SchoolCounts => &["region_id", "district_id", "school_id"],
+            StoredTable::SchoolCountChanges => &["region_id", "district_id", "school_id", "sunday"],
             StoredTable::EarlierStatuses => &[
                 "region_id",
                 "district_id",
@@ -308,6 +327,7 @@ impl StoredTable {
             StoredTable::Marks => &["student_id", "class_id", "subject_id", "period"],
             StoredTable::StudentStatus => &["academic_year", "period", "student_id", "class_id"],
             StoredTable::SchoolCounts => &["academic_year", "period", "school_id"],
+            StoredTable::SchoolCountChanges => &["academic_year", "period", "school_id", "sunday"],
             StoredTable::EarlierStatuses => &[
                 "academic_year",
                 "period",

@@ -36,6 +36,7 @@ use datafusion::prelude::SessionContext;
 use sapa_udfs::{QuarterEnd, ReportPeriod, period_in_force};
 
 use crate::engine::{SCHOOL_COUNTS_SQL, STUDENT_STATUS_SQL};
+use crate::storage::StoredTable;
 
 /// The marks as of the date `$1`.
 const MARKS_AS_OF_SQL: &str = include_str!("as_of/marks_as_of.sql");
@@ -45,25 +46,35 @@ const STUDENT_STATUS_AS_OF_SQL: &str = include_str!("as_of/student_status_as_of.
 /// The statuses as of `$1` from the stored ones and `earlier_statuses`.
 const STATUSES_OVERRIDDEN_SQL: &str = include_str!("as_of/statuses_overridden.sql");
 
+/// The per-school counts as of `$1` from the stored ones and
+/// `school_count_changes`.
+const SCHOOL_COUNTS_AS_OF_SQL: &str = include_str!("as_of/school_counts_as_of.sql");
+
 /// How a session's "as of" functions get the dated statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatedStatuses {
     /// The stored statuses overridden by `earlier_statuses` (a scan and a
     /// join, whatever the date).
     Stored,
+    /// As [`DatedStatuses::Stored`], and the indicators' per-school counts
+    /// are the stored ones plus `school_count_changes` up to the Sunday: a
+    /// few rows per school, no status read.
+    Counted,
     /// The status query run again for the students with a later version:
     /// for a dataset written before `earlier_statuses` was stored.
     Recomputed,
 }
 
 impl DatedStatuses {
-    /// The way open to `ctx`: [`DatedStatuses::Stored`] when it holds
-    /// `earlier_statuses`.
+    /// The quickest way open to `ctx`, by the stored tables it holds.
     pub fn of(ctx: &SessionContext) -> Result<DatedStatuses> {
-        Ok(if ctx.table_exist("earlier_statuses")? {
-            DatedStatuses::Stored
-        } else {
+        let has = |table: StoredTable| ctx.table_exist(table.name());
+        Ok(if !has(StoredTable::EarlierStatuses)? {
             DatedStatuses::Recomputed
+        } else if has(StoredTable::SchoolCountChanges)? {
+            DatedStatuses::Counted
+        } else {
+            DatedStatuses::Stored
         })
     }
 }
@@ -110,13 +121,24 @@ impl AsOfDefinition {
     /// stored tables, its statuses got the way `dated` says.
     pub fn sql(&self, dated: DatedStatuses) -> String {
         let statuses = match dated {
-            DatedStatuses::Stored => STATUSES_OVERRIDDEN_SQL.to_string(),
+            DatedStatuses::Stored | DatedStatuses::Counted => STATUSES_OVERRIDDEN_SQL.to_string(),
             DatedStatuses::Recomputed => STUDENT_STATUS_AS_OF_SQL
                 .replace("{marks_as_of}", MARKS_AS_OF_SQL)
                 .replace("{student_status}", STUDENT_STATUS_SQL),
         };
         match self.relation {
             "student_status" => statuses,
+            // `indicators` reads nothing of the statuses but their counts.
+            "indicators" if dated == DatedStatuses::Counted => {
+                let query = super::VIEWS
+                    .iter()
+                    .find(|(name, _)| *name == "indicators")
+                    .map_or("", |(_, query)| *query);
+                format!(
+                    "WITH school_counts AS ({SCHOOL_COUNTS_AS_OF_SQL}\n) \
+                     SELECT * FROM ({query}\n) AS indicators"
+                )
+            }
             view => {
                 let query = super::VIEWS
                     .iter()

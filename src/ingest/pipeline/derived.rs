@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use futures::StreamExt;
 
 use super::{Transaction, replace_partition};
-use crate::engine::status::school_counts_partition;
+use crate::engine::status::{school_count_changes_partition, school_counts_partition};
 use crate::engine::{Engine, EngineOptions, audit, earlier_statuses};
 use crate::ingest::error::IngestError;
 use crate::storage::writer::ParquetWriter;
@@ -23,7 +23,12 @@ impl Transaction {
         m: &mut Manifest,
         targets: &BTreeSet<(i32, &'static str)>,
     ) -> Result<(), IngestError> {
-        for table in [StoredTable::SchoolCounts, StoredTable::EarlierStatuses] {
+        // In this order: the changes are made of the earlier statuses.
+        for table in [
+            StoredTable::SchoolCounts,
+            StoredTable::EarlierStatuses,
+            StoredTable::SchoolCountChanges,
+        ] {
             let stored = self
                 .prev
                 .as_ref()
@@ -50,13 +55,17 @@ impl Transaction {
                     self.version,
                     Some((year, &period)),
                 )?;
-                if table == StoredTable::SchoolCounts {
-                    let mut stream = school_counts_partition(&ctx, year, &period).await?;
+                if table == StoredTable::EarlierStatuses {
+                    earlier_statuses::write_partition(&ctx, year, &period, &mut w).await?;
+                } else {
+                    let mut stream = if table == StoredTable::SchoolCounts {
+                        school_counts_partition(&ctx, year, &period).await?
+                    } else {
+                        school_count_changes_partition(&ctx, year, &period).await?
+                    };
                     while let Some(batch) = stream.next().await {
                         w.write(&batch?).await?;
                     }
-                } else {
-                    earlier_statuses::write_partition(&ctx, year, &period, &mut w).await?;
                 }
                 replace_partition(&mut files, year, &period, w.finish().await?);
             }
