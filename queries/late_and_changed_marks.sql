@@ -101,29 +101,27 @@ by_school AS (
      AND a.school_id = r.school_id
 ),
 counts AS (
-    SELECT 'school' AS level, school_id AS unit_id, region_id, district_id,
-        marks_recorded, set_late, changed_late, cleared_late, after_end, changes_after_end
+    -- Every level in one aggregation over the school rows, so the marks
+    -- are read once (a UNION of four roll-ups would read them four times).
+    SELECT
+        CASE WHEN grouping(school_id) = 0 THEN 'school'
+             WHEN grouping(district_id) = 0 THEN 'district'
+             WHEN grouping(region_id) = 0 THEN 'region'
+             ELSE 'country' END AS level,
+        CASE WHEN grouping(school_id) = 0 THEN school_id
+             WHEN grouping(district_id) = 0 THEN district_id
+             WHEN grouping(region_id) = 0 THEN region_id END AS unit_id,
+        region_id, district_id,
+        sum(marks_recorded) AS marks_recorded, sum(set_late) AS set_late,
+        sum(changed_late) AS changed_late, sum(cleared_late) AS cleared_late,
+        sum(after_end) AS after_end, sum(changes_after_end) AS changes_after_end,
+        -- The country row only for the country, and only with a school
+        -- (SPEC §8: aggregates above the unit are not the unit's).
+        count(*) AS schools
     FROM by_school
-    UNION ALL
-    SELECT 'district', district_id AS unit_id, region_id, district_id,
-        sum(marks_recorded), sum(set_late), sum(changed_late), sum(cleared_late),
-        sum(after_end), sum(changes_after_end)
-    FROM by_school
-    GROUP BY region_id, district_id
-    UNION ALL
-    SELECT 'region', region_id AS unit_id, region_id, CAST(NULL AS BIGINT),
-        sum(marks_recorded), sum(set_late), sum(changed_late), sum(cleared_late),
-        sum(after_end), sum(changes_after_end)
-    FROM by_school
-    GROUP BY region_id
-    UNION ALL
-    -- The country row only for the country (SPEC §8: aggregates above the
-    -- unit are not the unit's).
-    SELECT 'country', CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT),
-        sum(marks_recorded), sum(set_late), sum(changed_late), sum(cleared_late),
-        sum(after_end), sum(changes_after_end)
-    FROM by_school
-    HAVING count(*) > 0
+    GROUP BY GROUPING SETS (
+        (region_id, district_id, school_id), (region_id, district_id), (region_id), ()
+    )
 )
 SELECT
     c.level,
@@ -160,7 +158,8 @@ FROM counts c
 LEFT JOIN regions rg ON rg.region_id = c.region_id
 LEFT JOIN districts d ON d.district_id = c.district_id
 LEFT JOIN schools s ON c.level = 'school' AND s.school_id = c.unit_id
-WHERE ($unit_level = 'country' OR c.level <> 'country')
+WHERE c.schools > 0
+  AND ($unit_level = 'country' OR c.level <> 'country')
   AND ($unit_level IN ('country', 'region') OR c.level <> 'region')
   AND ($unit_level <> 'school' OR c.level = 'school')
 ORDER BY

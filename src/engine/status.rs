@@ -7,6 +7,7 @@
 //! construction. A dataset written before `school_counts` was stored gets
 //! it as a view of the same query (`crate::views::register`).
 
+use datafusion::common::plan_err;
 use datafusion::error::Result;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::SessionContext;
@@ -28,55 +29,23 @@ pub const SCHOOL_COUNTS_SQL: &str = include_str!("sql/school_counts.sql");
 /// [`StoredTable::SchoolCountChanges`].
 pub const SCHOOL_COUNT_CHANGES_SQL: &str = include_str!("sql/school_count_changes.sql");
 
-/// The `student_status` rows of one academic year and period, in the stored
-/// order (region, district, school, class, student).
-pub async fn status_partition(
+/// The rows of one academic year and period of a table made by a query
+/// (`student_status`, `school_counts`, `school_count_changes`), in its
+/// stored order, from what `ctx` holds (the marks and reference tables; for
+/// the counts, the new statuses; for the changes, the earlier statuses).
+pub async fn derived_partition(
     ctx: &SessionContext,
+    table: StoredTable,
     academic_year: i32,
     period: &str,
 ) -> Result<SendableRecordBatchStream> {
-    partition(
-        ctx,
-        StoredTable::StudentStatus,
-        STUDENT_STATUS_SQL,
-        academic_year,
-        period,
-    )
-    .await
-}
-
-/// The `school_counts` rows of one academic year and period, from the
-/// `student_status` registered in `ctx`, in the stored order.
-pub async fn school_counts_partition(
-    ctx: &SessionContext,
-    academic_year: i32,
-    period: &str,
-) -> Result<SendableRecordBatchStream> {
-    partition(
-        ctx,
-        StoredTable::SchoolCounts,
-        SCHOOL_COUNTS_SQL,
-        academic_year,
-        period,
-    )
-    .await
-}
-
-/// The `school_count_changes` rows of one academic year and period, from
-/// the `student_status` and `earlier_statuses` registered in `ctx`.
-pub async fn school_count_changes_partition(
-    ctx: &SessionContext,
-    academic_year: i32,
-    period: &str,
-) -> Result<SendableRecordBatchStream> {
-    partition(
-        ctx,
-        StoredTable::SchoolCountChanges,
-        SCHOOL_COUNT_CHANGES_SQL,
-        academic_year,
-        period,
-    )
-    .await
+    let query = match table {
+        StoredTable::StudentStatus => STUDENT_STATUS_SQL,
+        StoredTable::SchoolCounts => SCHOOL_COUNTS_SQL,
+        StoredTable::SchoolCountChanges => SCHOOL_COUNT_CHANGES_SQL,
+        other => return plan_err!("{} is not made by a query", other.name()),
+    };
+    partition(ctx, table, query, academic_year, period).await
 }
 
 /// The rows of `query` (with `table`'s columns) for one partition, in

@@ -19,7 +19,7 @@ use super::marks::StagedPartitions;
 use super::merge::{PartitionInput, merge_partition};
 use super::reference::References;
 use super::{IngestOptions, IngestReport, Progress, TableSize};
-use crate::engine::status::status_partition;
+use crate::engine::status::derived_partition;
 use crate::engine::{Engine, EngineOptions};
 use crate::storage::writer::ParquetWriter;
 use crate::storage::{CommitSummary, DataFile, DataLocation, Manifest, StoredTable, manifest};
@@ -204,7 +204,8 @@ impl Transaction {
                 done,
                 total: targets.len(),
             });
-            let mut stream = status_partition(&ctx, year, period).await?;
+            let mut stream =
+                derived_partition(&ctx, StoredTable::StudentStatus, year, period).await?;
             let mut w = ParquetWriter::for_table(
                 &self.loc,
                 StoredTable::StudentStatus,

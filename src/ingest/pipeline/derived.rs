@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use futures::StreamExt;
 
 use super::{Transaction, replace_partition};
-use crate::engine::status::{school_count_changes_partition, school_counts_partition};
+use crate::engine::status::derived_partition;
 use crate::engine::{Engine, EngineOptions, audit, earlier_statuses};
 use crate::ingest::error::IngestError;
 use crate::storage::writer::ParquetWriter;
@@ -58,11 +58,7 @@ impl Transaction {
                 if table == StoredTable::EarlierStatuses {
                     earlier_statuses::write_partition(&ctx, year, &period, &mut w).await?;
                 } else {
-                    let mut stream = if table == StoredTable::SchoolCounts {
-                        school_counts_partition(&ctx, year, &period).await?
-                    } else {
-                        school_count_changes_partition(&ctx, year, &period).await?
-                    };
+                    let mut stream = derived_partition(&ctx, table, year, &period).await?;
                     while let Some(batch) = stream.next().await {
                         w.write(&batch?).await?;
                     }
