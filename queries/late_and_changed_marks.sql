@@ -24,41 +24,16 @@
 -- Rows are grouped by level (country, regions, districts, schools) and,
 -- within a level, worst first (highest after_end_pct, then most marks
 -- touched after the end); units with no mark in the period are left out.
-WITH recorded_marks AS (
-    -- Every mark of the period with a version: the current ones, then the
-    -- cleared ones (a version left empty and no current value), so no
-    -- regrouping of every version is needed.
-    SELECT m.region_id, m.district_id, m.school_id
-    FROM marks m
-    WHERE m.academic_year = $year
-      AND (m.period = $period OR ($period = 'YEAR' AND m.period = 'FINAL'))
-      AND ($region_id IS NULL OR m.region_id = $region_id)
-      AND ($district_id IS NULL OR m.district_id = $district_id)
-      AND ($school_id IS NULL OR m.school_id = $school_id)
-    UNION ALL
-    SELECT c.region_id, c.district_id, c.school_id
-    FROM (
-        SELECT DISTINCT h.region_id, h.district_id, h.school_id,
-            h.class_id, h.student_id, h.subject_id, h.period
-        FROM marks_history h
-        WHERE h.mark IS NULL
-          AND h.academic_year = $year
-          AND (h.period = $period OR ($period = 'YEAR' AND h.period = 'FINAL'))
-          AND ($region_id IS NULL OR h.region_id = $region_id)
-          AND ($district_id IS NULL OR h.district_id = $district_id)
-          AND ($school_id IS NULL OR h.school_id = $school_id)
-    ) AS c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM marks m
-        WHERE m.academic_year = $year
-          AND (m.period = $period OR ($period = 'YEAR' AND m.period = 'FINAL'))
-          AND m.period = c.period AND m.class_id = c.class_id AND m.student_id = c.student_id
-          AND m.subject_id = c.subject_id
-    )
-),
-recorded AS (
-    SELECT region_id, district_id, school_id, count(*) AS marks_recorded
+WITH recorded AS (
+    -- Every mark of the period with a version, current or cleared, counted
+    -- per school by ingest (`recorded_marks`).
+    SELECT region_id, district_id, school_id, sum(marks_recorded) AS marks_recorded
     FROM recorded_marks
+    WHERE academic_year = $year
+      AND (period = $period OR ($period = 'YEAR' AND period = 'FINAL'))
+      AND ($region_id IS NULL OR region_id = $region_id)
+      AND ($district_id IS NULL OR district_id = $district_id)
+      AND ($school_id IS NULL OR school_id = $school_id)
     GROUP BY region_id, district_id, school_id
 ),
 audited_marks AS (

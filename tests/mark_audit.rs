@@ -183,6 +183,16 @@ async fn stored_rows_are_the_window_query_and_follow_a_moved_end_date() {
     ];
     assert_eq!(query_views(&data, AUDIT).await, moved);
     assert_eq!(query(&data, &window).await, moved);
+    // The marks with a version, counted by ingest, are the distinct marks
+    // of the history.
+    let counted = "SELECT period, school_id, marks_recorded FROM recorded_marks \
+                   ORDER BY academic_year, period, school_id";
+    let distinct = "SELECT period, school_id, count(*) FROM (SELECT DISTINCT academic_year, \
+                    period, school_id, class_id, student_id, subject_id FROM marks_history) AS k \
+                    GROUP BY academic_year, period, school_id ORDER BY academic_year, period, school_id";
+    let stored = query(&data, counted).await;
+    assert!(stored.len() >= 3, "{stored:?}");
+    assert_eq!(stored, query(&data, distinct).await);
 }
 
 #[tokio::test]

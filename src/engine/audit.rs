@@ -57,20 +57,28 @@ pub async fn end_dates(ctx: &SessionContext) -> Result<Vec<((i32, String), Naive
 }
 
 /// Writes the audit rows of the `marks_history` partition (`academic_year`,
-/// `period`) to `out`, against the period's `end` date; `ctx` must scan in
-/// one partition, so that files come back in their stored order.
+/// `period`) to `out`, against the period's `end` date (none: no audit, as
+/// the view's join), and each school's count of marks with a version to
+/// `recorded` ([`StoredTable::RecordedMarks`]); `ctx` must scan in one
+/// partition, so that files come back in their stored order.
 pub async fn write_partition(
     ctx: &SessionContext,
     academic_year: i32,
     period: &str,
-    end: NaiveDate,
+    end: Option<NaiveDate>,
     out: &mut ParquetWriter,
+    recorded: &mut ParquetWriter,
 ) -> Result<()> {
-    let end_days = i32::try_from((end - NaiveDate::default()).num_days()).map_err(|_| {
-        datafusion::error::DataFusionError::Execution(format!("{end} out of range"))
-    })?;
-    // On time: up to the end date's last microsecond.
-    let due = (i64::from(end_days) + 1) * MICROS_PER_DAY;
+    let end_days = match end {
+        Some(end) => i32::try_from((end - NaiveDate::default()).num_days()).map_err(|_| {
+            datafusion::error::DataFusionError::Execution(format!("{end} out of range"))
+        })?,
+        None => i32::MAX,
+    };
+    // On time: up to the end date's last microsecond (never, without one).
+    let due = end.map_or(i64::MAX, |_| (i64::from(end_days) + 1) * MICROS_PER_DAY);
+    // Marks with a version per school: (region, district, school) → count.
+    let mut schools: Vec<([i64; 3], i64)> = Vec::new();
     let sql = format!(
         "SELECT region_id, district_id, school_id, class_id, student_id, subject_id, mark, \
          recorded_at FROM marks_history WHERE academic_year = {academic_year} AND period = '{}'",
@@ -102,7 +110,14 @@ pub async fn write_partition(
             let value = values.is_valid(i).then(|| values.value(i));
             let (old, held) = match &mark {
                 Some((k, old, held)) if *k == key => (old.as_deref(), *held),
-                _ => (None, false),
+                _ => {
+                    let school = [key[0], key[1], key[2]];
+                    match schools.last_mut() {
+                        Some((s, n)) if *s == school => *n += 1,
+                        _ => schools.push((school, 1)),
+                    }
+                    (None, false)
+                }
             };
             // The view: after the end, and not repeating the value before
             // (an empty first version repeats the nothing before it).
@@ -123,6 +138,23 @@ pub async fn write_partition(
     if rows.len() > 0 {
         let n = rows.len();
         out.write(&rows.take(n)?).await.map_err(to_df)?;
+    }
+    if !schools.is_empty() {
+        let n = schools.len();
+        let column =
+            |c: usize| Arc::new(Int64Array::from_iter_values(schools.iter().map(|s| s.0[c])));
+        let batch = RecordBatch::try_new(
+            StoredTable::RecordedMarks.schema(),
+            vec![
+                Arc::new(Int32Array::from(vec![academic_year; n])),
+                Arc::new(StringArray::from(vec![period; n])),
+                column(0),
+                column(1),
+                column(2),
+                Arc::new(Int64Array::from_iter_values(schools.iter().map(|s| s.1))),
+            ],
+        )?;
+        recorded.write(&batch).await.map_err(to_df)?;
     }
     Ok(())
 }

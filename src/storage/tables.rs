@@ -53,6 +53,10 @@ pub enum StoredTable {
     /// (`crate::engine::SCHOOL_COUNT_CHANGES_SQL`); read by the "as of"
     /// indicators, not listed itself.
     SchoolCountChanges,
+    /// Per school, academic year and mark period: how many marks have a
+    /// version in `marks_history` (current or cleared), made in the audit's
+    /// pass; read by `late_and_changed_marks`, not listed itself.
+    RecordedMarks,
 }
 
 /// The columns every partitioned table starts with.
@@ -60,7 +64,7 @@ pub const PARTITION_COLUMNS: [&str; 2] = ["academic_year", "period"];
 
 impl StoredTable {
     /// Every stored table.
-    pub const ALL: [StoredTable; 15] = [
+    pub const ALL: [StoredTable; 16] = [
         StoredTable::Regions,
         StoredTable::Districts,
         StoredTable::Schools,
@@ -76,15 +80,17 @@ impl StoredTable {
         StoredTable::EarlierStatuses,
         StoredTable::MarkAudit,
         StoredTable::SchoolCountChanges,
+        StoredTable::RecordedMarks,
     ];
 
     /// The tables computed from the others that a dataset written by an
     /// earlier Sapa may lack (its manifest has no entry for them).
-    pub const DERIVED_LATER: [StoredTable; 4] = [
+    pub const DERIVED_LATER: [StoredTable; 5] = [
         StoredTable::SchoolCounts,
         StoredTable::EarlierStatuses,
         StoredTable::MarkAudit,
         StoredTable::SchoolCountChanges,
+        StoredTable::RecordedMarks,
     ];
 
     /// Whether the table is the storage of a view rather than a relation of
@@ -92,7 +98,7 @@ impl StoredTable {
     pub fn internal(self) -> bool {
         matches!(
             self,
-            StoredTable::MarkAudit | StoredTable::SchoolCountChanges
+            StoredTable::MarkAudit | StoredTable::SchoolCountChanges | StoredTable::RecordedMarks
         )
     }
 
@@ -119,6 +125,7 @@ impl StoredTable {
             StoredTable::EarlierStatuses => "earlier_statuses",
             StoredTable::MarkAudit => "mark_audit_rows",
             StoredTable::SchoolCountChanges => "school_count_changes",
+            StoredTable::RecordedMarks => "recorded_marks",
             other => other.interchange().map_or("", Table::name),
         }
     }
@@ -155,6 +162,7 @@ impl StoredTable {
                 | StoredTable::EarlierStatuses
                 | StoredTable::MarkAudit
                 | StoredTable::SchoolCountChanges
+                | StoredTable::RecordedMarks
         )
     }
 
@@ -183,6 +191,10 @@ impl StoredTable {
                 ]
                 .map(id),
             );
+            return Arc::new(Schema::new(fields));
+        }
+        if self == StoredTable::RecordedMarks {
+            fields.push(id("marks_recorded"));
             return Arc::new(Schema::new(fields));
         }
         if self == StoredTable::SchoolCountChanges {
@@ -283,7 +295,9 @@ impl StoredTable {
                 "class_id",
                 "student_id",
             ],
-            StoredTable::SchoolCounts => &["region_id", "district_id", "school_id"],
+            StoredTable::SchoolCounts | StoredTable::RecordedMarks => {
+                &["region_id", "district_id", "school_id"]
+            }
             StoredTable::SchoolCountChanges => &["region_id", "district_id", "school_id", "sunday"],
             StoredTable::EarlierStatuses => &[
                 "region_id",
@@ -326,7 +340,9 @@ impl StoredTable {
             ],
             StoredTable::Marks => &["student_id", "class_id", "subject_id", "period"],
             StoredTable::StudentStatus => &["academic_year", "period", "student_id", "class_id"],
-            StoredTable::SchoolCounts => &["academic_year", "period", "school_id"],
+            StoredTable::SchoolCounts | StoredTable::RecordedMarks => {
+                &["academic_year", "period", "school_id"]
+            }
             StoredTable::SchoolCountChanges => &["academic_year", "period", "school_id", "sunday"],
             StoredTable::EarlierStatuses => &[
                 "academic_year",

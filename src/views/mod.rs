@@ -31,6 +31,13 @@ const STORED_AUDIT_SQL: &str = "SELECT academic_year, period, region_id, distric
      class_id, student_id, subject_id, kind, old_mark, new_mark, recorded_at, end_date, days_late \
      FROM mark_audit_rows";
 
+/// What `recorded_marks` holds, for a dataset written before ingest stored
+/// it: per school and mark period, the marks with a version in the history.
+const RECORDED_MARKS_SQL: &str = "SELECT academic_year, period, region_id, district_id, school_id, \
+     count(*) AS marks_recorded FROM (SELECT DISTINCT academic_year, period, region_id, \
+     district_id, school_id, class_id, student_id, subject_id FROM marks_history) AS k \
+     GROUP BY academic_year, period, region_id, district_id, school_id";
+
 /// Creates every view, every "as of" function ([`as_of`]) and the table
 /// function `modo_draw` in `ctx`. The stored tables and the functions they
 /// call (`sapa_udfs::register_all`) must be registered first.
@@ -50,6 +57,13 @@ async fn create_views(ctx: &SessionContext) -> Result<()> {
         ctx.sql(&format!(
             "CREATE VIEW {} AS {SCHOOL_COUNTS_SQL}",
             StoredTable::SchoolCounts.name()
+        ))
+        .await?;
+    }
+    if !ctx.table_exist(StoredTable::RecordedMarks.name())? {
+        ctx.sql(&format!(
+            "CREATE VIEW {} AS {RECORDED_MARKS_SQL}",
+            StoredTable::RecordedMarks.name()
         ))
         .await?;
     }

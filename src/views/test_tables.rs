@@ -57,8 +57,10 @@ pub(crate) async fn put(ctx: &SessionContext, table: StoredTable, values: &str, 
 /// `school_counts`, which the views derive from the statuses.
 pub(crate) async fn put_rest_empty(ctx: &SessionContext) {
     for table in StoredTable::ALL {
-        if !matches!(table, StoredTable::SchoolCounts | StoredTable::MarkAudit)
-            && !ctx.table_exist(table.name()).unwrap()
+        if !matches!(
+            table,
+            StoredTable::SchoolCounts | StoredTable::MarkAudit | StoredTable::RecordedMarks
+        ) && !ctx.table_exist(table.name()).unwrap()
         {
             put(ctx, table, "", 1).await;
         }

@@ -104,7 +104,10 @@ async fn context() -> SessionContext {
         // school_counts is left to `create_views`: derived from the statuses.
         if !matches!(
             stored,
-            StoredTable::StudentStatus | StoredTable::SchoolCounts | StoredTable::MarkAudit
+            StoredTable::StudentStatus
+                | StoredTable::SchoolCounts
+                | StoredTable::MarkAudit
+                | StoredTable::RecordedMarks
         ) {
             let empty = MemTable::try_new(stored.schema(), vec![vec![]]).unwrap();
             ctx.register_table(stored.name(), Arc::new(empty)).unwrap();

@@ -70,15 +70,16 @@ impl Transaction {
         Ok(())
     }
 
-    /// Writes the `mark_audit` rows of every `marks_history` partition this
-    /// ingest rewrote (`touched`) or whose end date the calendar moved —
-    /// every partition, when the stored version predates the table.
+    /// Writes the `mark_audit` rows and the `recorded_marks` counts of every
+    /// `marks_history` partition this ingest rewrote (`touched`) or whose
+    /// end date the calendar moved — every partition, when the stored
+    /// version predates either table.
     pub(super) async fn materialise_audit(
         &self,
         m: &mut Manifest,
         touched: &BTreeSet<(i32, &'static str)>,
     ) -> Result<(), IngestError> {
-        let table = StoredTable::MarkAudit;
+        let tables = [StoredTable::MarkAudit, StoredTable::RecordedMarks];
         // One partition: the history is read in its stored order.
         let options = EngineOptions {
             target_partitions: Some(1),
@@ -93,12 +94,13 @@ impl Transaction {
                 .find(|((y, p), _)| *y == year && p == period)
                 .map(|(_, end)| *end)
         };
-        let stored = self
-            .prev
-            .as_ref()
-            .and_then(|p| p.tables.get(table.name()).cloned());
+        let stored = tables.map(|t| {
+            self.prev
+                .as_ref()
+                .and_then(|p| p.tables.get(t.name()).cloned())
+        });
         let mut parts = m.partitions(StoredTable::MarksHistory);
-        if let (Some(_), Some(prev)) = (&stored, &self.prev) {
+        if let (Some(_), Some(_), Some(prev)) = (&stored[0], &stored[1], &self.prev) {
             let before = Engine::at(&self.loc, prev.clone())
                 .with_options(options)
                 .session_context()?;
@@ -108,25 +110,19 @@ impl Transaction {
                     || end_of(&ends, *year, period) != end_of(&before, *year, period)
             });
         }
-        let mut files = stored.unwrap_or_default();
+        let [mut audit_files, mut recorded_files] = stored.map(Option::unwrap_or_default);
         for (year, period) in parts {
-            let new = match end_of(&ends, year, &period) {
-                Some(end) => {
-                    let mut w = ParquetWriter::for_table(
-                        &self.loc,
-                        table,
-                        self.version,
-                        Some((year, &period)),
-                    )?;
-                    audit::write_partition(&ctx, year, &period, end, &mut w).await?;
-                    w.finish().await?
-                }
-                // No end date, no audit (as the view's join).
-                None => Vec::new(),
-            };
-            replace_partition(&mut files, year, &period, new);
+            let partition = Some((year, period.as_str()));
+            let mut rows = ParquetWriter::for_table(&self.loc, tables[0], self.version, partition)?;
+            let mut recorded =
+                ParquetWriter::for_table(&self.loc, tables[1], self.version, partition)?;
+            let end = end_of(&ends, year, &period);
+            audit::write_partition(&ctx, year, &period, end, &mut rows, &mut recorded).await?;
+            replace_partition(&mut audit_files, year, &period, rows.finish().await?);
+            replace_partition(&mut recorded_files, year, &period, recorded.finish().await?);
         }
-        m.tables.insert(table.name().into(), files);
+        m.tables.insert(tables[0].name().into(), audit_files);
+        m.tables.insert(tables[1].name().into(), recorded_files);
         Ok(())
     }
 }
