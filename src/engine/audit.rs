@@ -212,9 +212,11 @@ impl Rows {
         let keys: Vec<[i64; 6]> = self.keys.drain(..n).collect();
         let key = |c: usize| Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| k[c])));
         let recorded: Vec<i64> = self.recorded.drain(..n).collect();
-        let days_late = recorded
-            .iter()
-            .map(|at| at.div_euclid(MICROS_PER_DAY) - i64::from(self.end_days));
+        let days_late = Int64Array::from_iter_values(
+            recorded
+                .iter()
+                .map(|at| at.div_euclid(MICROS_PER_DAY) - i64::from(self.end_days)),
+        );
         Ok(RecordBatch::try_new(
             StoredTable::MarkAudit.schema(),
             vec![
@@ -229,9 +231,9 @@ impl Rows {
                 Arc::new(StringArray::from_iter_values(self.kinds.drain(..n))),
                 Arc::new(StringArray::from_iter(self.old.drain(..n))),
                 Arc::new(StringArray::from_iter(self.new.drain(..n))),
-                Arc::new(TimestampMicrosecondArray::from(recorded.clone())),
+                Arc::new(TimestampMicrosecondArray::from(recorded)),
                 Arc::new(Date32Array::from(vec![self.end_days; n])),
-                Arc::new(Int64Array::from_iter_values(days_late)),
+                Arc::new(days_late),
             ],
         )?)
     }
