@@ -261,3 +261,39 @@ async fn a_killed_ingest_leaves_the_previous_version() {
         .collect();
     assert_eq!(actual, expected);
 }
+
+#[tokio::test]
+async fn two_ingests_at_once_one_commits_and_the_other_stops_naming_it() {
+    let root = tempfile::tempdir().unwrap();
+    let data = committed(root.path()).await;
+    let before = snapshot(&data);
+    let answers = fingerprint(&data).await;
+    let input = big_delta(root.path());
+    let small = delta(root.path());
+    // The first holds the writer lock for a while (150,000 versions of a
+    // mark); the second starts once the first is staging its marks.
+    let second = async {
+        let start = Instant::now();
+        while !data.join("_sapa/staging/v000002").exists() {
+            assert!(start.elapsed() < Duration::from_secs(120), "no staging");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        ingest(&small, &data).await
+    };
+    let (first, second) = tokio::join!(ingest(&input, &data), second);
+    let err = second.unwrap_err().to_string();
+    assert!(err.contains("being written by another command"), "{err}");
+    assert!(err.contains("ingest of"), "{err}");
+    assert!(
+        err.contains(&format!("process {}", std::process::id())),
+        "{err}"
+    );
+    // The refused one touched nothing of the first's: it commits whole.
+    let report = first.unwrap();
+    assert_eq!((report.version, report.marks_new), (2, 150_000));
+    assert_ne!(fingerprint(&data).await, answers);
+    // And with the lock free again, the second goes through as version 3.
+    let report = ingest(&small, &data).await.unwrap();
+    assert_eq!(report.version, 3);
+    assert!(snapshot(&data).len() > before.len());
+}

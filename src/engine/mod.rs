@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub(crate) mod catalog;
+pub mod checked;
 pub mod earlier_statuses;
 pub mod keys;
 pub mod memory;
@@ -162,6 +163,7 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
+            .with_analyzer_rule(Arc::new(checked::CheckedArithmetic))
             .with_physical_optimizer_rule(Arc::new(yielding::YieldingJoins))
             .build();
         let ctx = SessionContext::new_with_state(state);

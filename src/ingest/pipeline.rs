@@ -22,7 +22,9 @@ use super::{IngestOptions, IngestReport, Progress, TableSize};
 use crate::engine::status::derived_partition;
 use crate::engine::{Engine, EngineOptions};
 use crate::storage::writer::ParquetWriter;
-use crate::storage::{CommitSummary, DataFile, DataLocation, Manifest, StoredTable, manifest};
+use crate::storage::{
+    CommitSummary, DataFile, DataLocation, Manifest, StoredTable, WriterLock, manifest,
+};
 
 /// What the reading stage hands to the commit stage.
 pub(crate) struct Staged {
@@ -50,6 +52,8 @@ pub(crate) struct Transaction {
     pub(crate) errors: ErrorLog,
     pub(crate) summary: CommitSummary,
     started: Instant,
+    /// Held from the clean-up before this version to its commit.
+    _writer: WriterLock,
 }
 
 impl Transaction {
@@ -60,6 +64,8 @@ impl Transaction {
         opts: &IngestOptions,
         source: &str,
     ) -> Result<Transaction, IngestError> {
+        // Before the clean-up: another writer's files are not leftovers.
+        let writer = WriterLock::acquire(loc, &format!("ingest of {source}"))?;
         let prev = manifest::read_current(loc).await?;
         manifest::remove_uncommitted(loc, prev.as_ref()).await?;
         let version = prev.as_ref().map_or(1, |m| m.version + 1);
@@ -74,6 +80,7 @@ impl Transaction {
                 ..CommitSummary::default()
             },
             started: Instant::now(),
+            _writer: writer,
         })
     }
 

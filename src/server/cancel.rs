@@ -4,9 +4,10 @@
 //! DataFusion merely plans: the work happens later, as the row stream is
 //! polled, where a cancel went unheard and a `GROUP BY` over the country
 //! ran to its end. The session service ([`super::service`]) wraps every row
-//! stream it answers: on its first poll the stream takes the connection's
-//! cancel signal, and a cancel then ends it with SQLSTATE 57014, dropping
-//! the DataFusion stream (which stops its tasks). The connection stays open.
+//! stream it answers: the stream listens to the connection's cancel flag
+//! ([`super::cancel_requests`]), and a cancel ends it with SQLSTATE 57014,
+//! dropping the DataFusion stream (which stops its tasks). The connection
+//! stays open.
 //!
 //! `statement_timeout` works the same way: the stream ends with 57014 when
 //! the statement has run that long, wherever its work is. So does a client
@@ -16,13 +17,13 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::results::{QueryResponse, Response};
-use datafusion_postgres::pgwire::api::{ClientInfo, ConnectionHandle};
 use datafusion_postgres::pgwire::error::PgWireResult;
 use futures::Stream;
-use futures::channel::oneshot;
 use tokio::time::Sleep;
 
+use super::cancel_requests::CancelFlag;
 use super::executor::{Forwarded, Queries};
 use super::peer::Peer;
 use super::sqlstate::{code, user_error};
@@ -44,43 +45,15 @@ enum Stop {
     Gone,
 }
 
-/// The connection's handle, through which pgwire delivers cancel requests.
-pub(crate) fn handle_of<C: ClientInfo>(client: &C) -> Option<Arc<ConnectionHandle>> {
-    client
-        .session_extensions()
-        .get::<Arc<ConnectionHandle>>()
-        .map(|h| Arc::clone(h.as_ref()))
-}
-
-/// Where the stream is: not yet listening, listening, or done listening
-/// (the signal was replaced by a later statement's: a suspended portal
-/// must not be cancelled by the next query's bookkeeping).
-enum Signal {
-    Start(Arc<ConnectionHandle>),
-    Listening(oneshot::Receiver<()>),
-    Deaf,
-}
-
-/// What ends a row stream early: the connection's cancel signal (once it
-/// fires; a signal dropped by a later statement stops being listened to),
-/// the statement's deadline, or the client hanging up. Pends forever when
-/// none can come.
+/// What ends a row stream early: a cancel request for the statement
+/// polling it, the statement's deadline, or the client hanging up. Pends
+/// forever when none can come.
 async fn stopped(
-    signal: &mut Signal,
+    cancel: &CancelFlag,
     deadline: &mut Option<Pin<Box<Sleep>>>,
     peer: Option<&Peer>,
 ) -> Stop {
-    let cancel = async {
-        loop {
-            match signal {
-                Signal::Listening(receiver) => match receiver.await {
-                    Ok(()) => return,
-                    Err(_) => *signal = Signal::Deaf,
-                },
-                _ => std::future::pending::<()>().await,
-            }
-        }
-    };
+    let cancel = cancel.requested();
     let timeout = async {
         match deadline {
             Some(sleep) => sleep.as_mut().await,
@@ -103,7 +76,7 @@ async fn stopped(
 
 /// What a statement's rows listen to, from its start.
 pub(crate) struct Watch {
-    pub(crate) handle: Arc<ConnectionHandle>,
+    pub(crate) cancel: Arc<CancelFlag>,
     pub(crate) deadline: Option<tokio::time::Instant>,
     pub(crate) queries: Queries,
     pub(crate) peer: Option<Arc<Peer>>,
@@ -150,7 +123,7 @@ fn watched<T: Send + 'static>(
     let state = Watched {
         forwarded: Forwarded::start(&watch.queries, items),
         ready: VecDeque::new(),
-        signal: Signal::Start(watch.handle),
+        cancel: watch.cancel,
         sleep: watch
             .deadline
             .map(|at| Box::pin(tokio::time::sleep_until(at))),
@@ -164,12 +137,9 @@ fn watched<T: Send + 'static>(
         if state.done {
             return None;
         }
-        if let Signal::Start(handle) = &state.signal {
-            state.signal = Signal::Listening(handle.start_query().await);
-        }
         let next = tokio::select! {
             biased;
-            stop = stopped(&mut state.signal, &mut state.sleep, state.peer.as_deref()) => Err(stop),
+            stop = stopped(&state.cancel, &mut state.sleep, state.peer.as_deref()) => Err(stop),
             chunk = state.forwarded.next_chunk() => Ok(chunk),
         };
         let (code, why) = match next {
@@ -193,7 +163,6 @@ fn watched<T: Send + 'static>(
             }
         };
         state.done = true;
-        state.signal = Signal::Deaf;
         state.sleep = None;
         Some((Err(user_error(code, why)), state))
     })
@@ -204,7 +173,7 @@ struct Watched<T> {
     forwarded: Forwarded<PgWireResult<T>>,
     /// Items received and not yet handed on.
     ready: VecDeque<PgWireResult<T>>,
-    signal: Signal,
+    cancel: Arc<CancelFlag>,
     sleep: Option<Pin<Box<Sleep>>>,
     peer: Option<Arc<Peer>>,
     /// Ended by a cancel, the deadline or the client gone.

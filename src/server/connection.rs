@@ -8,14 +8,10 @@ use datafusion_postgres::DfSessionService;
 use datafusion_postgres::hooks::QueryHook;
 use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
-use datafusion_postgres::pgwire::api::cancel::DefaultCancelHandler;
-use datafusion_postgres::pgwire::api::{
-    ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers,
-};
+use datafusion_postgres::pgwire::api::{ClientInfo, ErrorHandler, PgWireServerHandlers};
 use datafusion_postgres::pgwire::error::PgWireError;
-use tokio::net::TcpStream;
-use tokio_rustls::TlsAcceptor;
 
+use super::cancel_requests::CancelRequests;
 use super::copy::CopyHook;
 use super::cursors::Cursors;
 use super::executor::QueryRuntime;
@@ -26,7 +22,7 @@ use super::rewrite::Rewrites;
 use super::service::Cancellable;
 use super::session::SessionFactory;
 use super::sqlstate::classify;
-use super::startup::Startup;
+use super::startup::{Slots, Startup};
 use super::transactions::Transactions;
 use super::users::Users;
 
@@ -35,8 +31,10 @@ pub(crate) struct Shared {
     pub(crate) sessions: Arc<SessionFactory>,
     /// Where query work runs, apart from the connections.
     pub(crate) queries: QueryRuntime,
-    pub(crate) connections: Arc<ConnectionManager>,
-    pub(crate) max_connections: usize,
+    /// Where cancel requests find their connection.
+    pub(crate) cancels: Arc<CancelRequests>,
+    /// The slots of logged-in connections.
+    pub(crate) slots: Slots,
     /// The `statement_timeout` a session starts with.
     pub(crate) statement_timeout: Option<std::time::Duration>,
     /// The users file, if any (see [`Startup`]).
@@ -48,7 +46,7 @@ pub(crate) struct Shared {
 pub(crate) struct ConnectionHandlers {
     service: Arc<Cancellable>,
     startup: Arc<Startup>,
-    cancel: Arc<DefaultCancelHandler>,
+    cancel: Arc<CancelRequests>,
 }
 
 impl ConnectionHandlers {
@@ -59,15 +57,6 @@ impl ConnectionHandlers {
         peer: SocketAddr,
         watched: Option<Peer>,
     ) -> ConnectionHandlers {
-        Self::build(shared, peer, None, watched)
-    }
-
-    fn build(
-        shared: Arc<Shared>,
-        peer: SocketAddr,
-        refuse_full: Option<usize>,
-        watched: Option<Peer>,
-    ) -> Self {
         let session = shared.sessions.session();
         let hooks = query_hooks();
         let service = Arc::new(Cancellable::new(
@@ -87,33 +76,14 @@ impl ConnectionHandlers {
                 session,
                 sessions: Arc::clone(&shared.sessions),
                 statement_timeout: shared.statement_timeout,
-                connections: Arc::clone(&shared.connections),
-                refuse_full,
+                cancels: Arc::clone(&shared.cancels),
+                slots: shared.slots.clone(),
                 users: shared.users.clone(),
                 require_tls: shared.require_tls,
                 login: Default::default(),
             }),
-            cancel: Arc::new(DefaultCancelHandler::new(Arc::clone(&shared.connections))),
+            cancel: Arc::clone(&shared.cancels),
         }
-    }
-}
-
-/// Answers a connection over the limit with SQLSTATE 53300 during its
-/// startup, as PostgreSQL does, and closes it.
-pub(crate) async fn refuse_too_many(
-    socket: TcpStream,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<Shared>,
-) {
-    let peer = socket
-        .peer_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let max = shared.max_connections;
-    let handlers = ConnectionHandlers::build(shared, peer, Some(max), None);
-    if let Err(err) =
-        datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await
-    {
-        log::info!("refused connection from {peer}: {err}");
     }
 }
 

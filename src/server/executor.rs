@@ -26,9 +26,51 @@ const CHUNK: usize = 256;
 /// Chunks in flight between a query and its connection.
 const IN_FLIGHT: usize = 8;
 
+/// The stack of every thread the server runs statements on: room for the
+/// deepest statement [`super::limits`] lets through, planned, evaluated
+/// and dropped (the memory is reserved, and touched only as it is used).
+pub(crate) const THREAD_STACK: usize = 32 << 20;
+
+/// A runtime the server owns, with [`THREAD_STACK`] stacks.
+pub(crate) struct OwnedRuntime {
+    runtime: Option<Runtime>,
+    handle: Handle,
+}
+
+impl OwnedRuntime {
+    /// A multi-threaded runtime of `threads` workers named `name`.
+    pub(crate) fn new(name: &str, threads: usize) -> std::io::Result<OwnedRuntime> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name(name)
+            .thread_stack_size(THREAD_STACK)
+            .enable_all()
+            .build()?;
+        Ok(OwnedRuntime {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Where its work is spawned.
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        // Dropped from async code when a server ends: do not block there;
+        // running work stops at its next yield.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// The runtime queries execute on.
 pub(crate) struct QueryRuntime {
-    runtime: Option<Runtime>,
+    _runtime: OwnedRuntime,
     queries: Queries,
 }
 
@@ -37,6 +79,27 @@ pub(crate) struct QueryRuntime {
 pub(crate) struct Queries {
     pub(crate) handle: Handle,
     pub(crate) running: Running,
+}
+
+impl Queries {
+    /// Runs `work` as a task of the query runtime and waits for it here: a
+    /// statement's planning computes without yielding, and the connection
+    /// must hear its deadline and cancel requests meanwhile. Dropping the
+    /// wait aborts the task (it stops at its next yield).
+    pub(crate) async fn apart<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        struct AbortOnDrop(AbortHandle);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let task = self.handle.spawn(work);
+        let _abort = AbortOnDrop(task.abort_handle());
+        task.await
+    }
 }
 
 /// How many statements' row streams are being computed right now: each
@@ -71,33 +134,20 @@ impl Drop for Counted {
 impl QueryRuntime {
     /// A multi-threaded runtime with `threads` workers.
     pub(crate) fn new(threads: usize) -> std::io::Result<QueryRuntime> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads.max(1))
-            .thread_name("sapa-query")
-            .enable_all()
-            .build()?;
+        let runtime = OwnedRuntime::new("sapa-query", threads)?;
+        let handle = runtime.handle().clone();
         Ok(QueryRuntime {
+            _runtime: runtime,
             queries: Queries {
-                handle: runtime.handle().clone(),
+                handle,
                 running: Running::default(),
             },
-            runtime: Some(runtime),
         })
     }
 
     /// Where query work is spawned.
     pub(crate) fn queries(&self) -> Queries {
         self.queries.clone()
-    }
-}
-
-impl Drop for QueryRuntime {
-    fn drop(&mut self) {
-        // Dropped from async code when a server ends: do not block there;
-        // running work stops at its next yield.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 

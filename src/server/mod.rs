@@ -27,15 +27,18 @@
 //! ```
 
 mod cancel;
+mod cancel_requests;
 mod catalog_subqueries;
 mod connection;
 mod copy;
 mod cursors;
 mod executor;
+mod frames;
 mod hooks;
 mod information_schema;
 mod information_schema_keys;
 mod int_vectors;
+mod limits;
 mod parse;
 mod peer;
 mod pg_format;
@@ -47,11 +50,13 @@ mod pg_lookup;
 mod pg_overrides;
 mod pg_proc;
 mod pg_types;
+mod portal_rows;
 mod read_only;
 mod rewrite;
 mod scram;
 mod service;
 mod session;
+mod socket;
 mod sqlstate;
 mod startup;
 mod subquery_value;
@@ -63,8 +68,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use datafusion_postgres::pgwire::api::ConnectionManager;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
@@ -74,6 +78,7 @@ use peer::Peer;
 pub use executor::Running;
 pub use scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
 pub use session::SessionFactory;
+pub use socket::STARTUP_DEADLINE;
 pub use sqlstate::sqlstate_of;
 pub use startup::SCOPE_METADATA;
 pub use tls::{TlsFiles, load_acceptor};
@@ -137,8 +142,10 @@ pub enum ServerError {
 pub struct ServerOptions {
     /// Where to listen (`127.0.0.1:5433` by default; port 0 picks a free one).
     pub listen: String,
-    /// The most concurrent connections; the one over it is refused with
-    /// SQLSTATE 53300 (0 = no limit).
+    /// The most concurrent logged-in connections; a login over it is
+    /// refused with SQLSTATE 53300 (0 = no limit). Clients still logging in
+    /// wait apart, in a pool of [`pending_logins`] places, for at most
+    /// [`STARTUP_DEADLINE`].
     pub max_connections: usize,
     /// Bytes of memory one query may use before it spills or, if it cannot,
     /// ends with SQLSTATE 53200.
@@ -156,6 +163,12 @@ pub struct ServerOptions {
     /// Refuse clients that did not negotiate TLS (SQLSTATE 28000). Needs
     /// [`ServerOptions::tls`].
     pub require_tls: bool,
+}
+
+/// How many clients may be logging in at once: twice the connections
+/// (at least 32), so sockets that never log in cannot hold back users.
+pub fn pending_logins(max_connections: usize) -> usize {
+    max_connections.saturating_mul(2).max(32)
 }
 
 /// Default memory of one query: 2 GiB.
@@ -182,8 +195,12 @@ impl Default for ServerOptions {
 pub struct Server {
     listener: TcpListener,
     shared: Arc<connection::Shared>,
-    limiter: Option<Arc<Semaphore>>,
+    /// Places for clients that are logging in.
+    logins: Arc<Semaphore>,
     tls: Option<TlsAcceptor>,
+    /// Where connections run: the server's own threads, with stacks for
+    /// the deepest statement allowed, whatever runtime accepts them.
+    connections: executor::OwnedRuntime,
 }
 
 impl Server {
@@ -221,22 +238,24 @@ impl Server {
                 })?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let queries = executor::QueryRuntime::new(threads).map_err(ServerError::Runtime)?;
+        let connections =
+            executor::OwnedRuntime::new("sapa-conn", threads).map_err(ServerError::Runtime)?;
         let shared = Arc::new(connection::Shared {
             sessions,
             queries,
-            connections: Arc::new(ConnectionManager::new()),
-            max_connections: options.max_connections,
+            cancels: Arc::new(cancel_requests::CancelRequests::new()),
+            slots: startup::Slots::new(options.max_connections),
             statement_timeout: options.statement_timeout,
             users: options.users,
             require_tls: options.require_tls,
         });
-        let limiter = (options.max_connections > 0)
-            .then(|| Arc::new(Semaphore::new(options.max_connections)));
+        let logins = Arc::new(Semaphore::new(pending_logins(options.max_connections)));
         Ok(Server {
             listener,
             shared,
-            limiter,
+            logins,
             tls,
+            connections,
         })
     }
 
@@ -269,33 +288,30 @@ impl Server {
                 }
             };
             let _ = socket.set_nodelay(true);
-            let permit = match &self.limiter {
-                None => None,
-                Some(limiter) => match Arc::clone(limiter).try_acquire_owned() {
-                    Ok(permit) => Some(permit),
-                    Err(_) => {
-                        tokio::spawn(connection::refuse_too_many(
-                            socket,
-                            self.tls.clone(),
-                            Arc::clone(&self.shared),
-                        ));
-                        continue;
-                    }
-                },
+            // A client over the pool of logins is closed at once: the
+            // pool is full only of sockets that have not logged in.
+            let Ok(login) = Arc::clone(&self.logins).try_acquire_owned() else {
+                log::warn!("{peer}: too many clients logging in at once; closed");
+                continue;
             };
-            let handlers = connection::ConnectionHandlers::new(
-                Arc::clone(&self.shared),
-                peer,
-                Peer::of(&socket),
-            );
+            let shared = Arc::clone(&self.shared);
             let tls = self.tls.clone();
-            tokio::spawn(async move {
-                if let Err(err) =
-                    datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await
-                {
+            let socket = match socket.into_std() {
+                Ok(socket) => socket,
+                Err(err) => {
+                    log::warn!("{peer}: {err}");
+                    continue;
+                }
+            };
+            self.connections.handle().spawn(async move {
+                let socket = match TcpStream::from_std(socket) {
+                    Ok(socket) => socket,
+                    Err(err) => return log::warn!("{peer}: {err}"),
+                };
+                let handlers = connection::ConnectionHandlers::new(shared, peer, Peer::of(&socket));
+                if let Err(err) = socket::serve(socket, tls, handlers, login).await {
                     log::info!("connection from {peer} ended: {err}");
                 }
-                drop(permit);
             });
         }
     }

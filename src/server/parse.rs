@@ -22,7 +22,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::{Parser as SqlParser, ParserError};
+use datafusion::sql::sqlparser::parser::Parser as SqlParser;
 use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::datafusion_pg_catalog::sql::rules::{
     AliasDuplicatedProjectionRewrite, CurrentUserVariableToSessionUserFunctionCall,
@@ -39,6 +39,7 @@ use datafusion_postgres::pgwire::api::stmt::QueryParser;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::{Parser, QueryHook};
 
+use super::limits;
 use super::read_only::text_refusal;
 use super::sqlstate::{code, user_error};
 
@@ -81,13 +82,18 @@ impl StatementParser {
         }
     }
 
-    /// The statements of `sql`. Where upstream swapped a whole client query
-    /// (its own rules applied to the text as written give another statement
-    /// than upstream's) upstream's statement is kept; everywhere else the
-    /// rules run without the subquery-dropping one.
-    pub(crate) fn parse(&self, sql: &str) -> Result<Vec<Statement>, ParserError> {
-        let upstream = self.upstream.parse(sql)?;
-        let Ok(written) = SqlParser::parse_sql(&PostgreSqlDialect {}, sql) else {
+    /// The statements of `sql`, within the server's limits
+    /// ([`super::limits`]: measured before upstream's rules walk them).
+    /// Where upstream swapped a whole client query (its own rules applied
+    /// to the text as written give another statement than upstream's)
+    /// upstream's statement is kept; everywhere else the rules run without
+    /// the subquery-dropping one.
+    pub(crate) fn parse(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
+        limits::check_text(sql)?;
+        let written = SqlParser::parse_sql(&PostgreSqlDialect {}, sql);
+        limits::check_parsed(&written)?;
+        let upstream = self.upstream.parse(sql).map_err(api_error)?;
+        let Ok(written) = written else {
             return Ok(upstream);
         };
         if written.len() != upstream.len() {
@@ -145,7 +151,7 @@ impl QueryParser for GuardedParser {
         if let Some(why) = text_refusal(sql) {
             return Err(user_error(code::INSUFFICIENT_PRIVILEGE, why));
         }
-        let mut statements = self.statements.parse(sql).map_err(api_error)?;
+        let mut statements = self.statements.parse(sql)?;
         if statements.is_empty() {
             return Ok(None);
         }

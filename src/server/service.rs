@@ -9,7 +9,9 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -24,11 +26,13 @@ use datafusion_postgres::pgwire::messages::simplequery::Query;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::Sink;
 
-use super::cancel::{Watch, cancellable, deadline_of, handle_of};
+use super::cancel::{Watch, cancellable, deadline_of};
+use super::cancel_requests::flag_of;
 use super::executor::{OnRuntime, Queries};
 use super::hooks::text_rows;
 use super::parse::{GuardedParser, StatementParser, api_error};
 use super::peer::Peer;
+use super::portal_rows::{CHUNK_ROWS, Part};
 use super::read_only::text_refusal;
 use super::sqlstate::{code, user_error};
 use super::transactions;
@@ -77,7 +81,7 @@ impl Cancellable {
         deadline: Option<tokio::time::Instant>,
     ) -> Option<Watch> {
         Some(Watch {
-            handle: handle_of(client)?,
+            cancel: flag_of(client)?,
             deadline,
             queries: self.queries.clone(),
             peer: self.peer.clone(),
@@ -99,7 +103,7 @@ impl Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let statements = self.parser.statements.parse(query).map_err(api_error)?;
+        let statements = self.parser.statements.parse(query)?;
         if statements.is_empty() {
             return Ok(vec![Response::EmptyQuery]);
         }
@@ -113,8 +117,19 @@ impl Cancellable {
                     continue 'statements;
                 }
             }
-            let sql = statement.to_string();
-            let planned = session.sql(&sql);
+            // Planned from the statement as checked ([`super::limits`]),
+            // not from its text: a second parse could read it otherwise.
+            let planning = Arc::clone(session);
+            let planned = async {
+                self.queries
+                    .apart(async move {
+                        let statement = DfStatement::Statement(Box::new(statement));
+                        let plan = planning.state().statement_to_plan(statement).await?;
+                        planning.execute_logical_plan(plan).await
+                    })
+                    .await
+                    .map_err(|err| DataFusionError::Execution(format!("planning failed: {err}")))?
+            };
             let frame = match deadline {
                 Some(at) => tokio::time::timeout_at(at, planned).await.map_err(|_| {
                     user_error(
@@ -141,6 +156,9 @@ impl SimpleQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let Some(flag) = flag_of(client) {
+            flag.statement_starts();
+        }
         transactions::reopen_for_text(client, &query.query);
         self._on_query(client, query).await
     }
@@ -181,13 +199,33 @@ impl ExtendedQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let Some(flag) = flag_of(client) {
+            flag.statement_starts();
+        }
         let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
         if let Some(Entry::Value(portal)) = client.portal_store().get_portal(name)
             && let Some((statement, _)) = &portal.statement.statement.1
         {
             transactions::reopen(client, statement);
         }
-        self._on_execute(client, message).await
+        let limit = usize::try_from(message.max_rows).unwrap_or(0);
+        if limit <= CHUNK_ROWS {
+            return self._on_execute(client, message).await;
+        }
+        let (mut left, mut sent) = (limit, 0);
+        loop {
+            let rows = left.min(CHUNK_ROWS);
+            let mut part = Part::new(client, left > rows, sent);
+            // `rows` is at most CHUNK_ROWS, which fits.
+            let max_rows = i32::try_from(rows).unwrap_or(i32::MAX);
+            self._on_execute(&mut part, Execute::new(message.name.clone(), max_rows))
+                .await?;
+            if !part.suspended {
+                return Ok(());
+            }
+            sent += part.rows;
+            left -= rows;
+        }
     }
 
     async fn do_describe_portal<C>(

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
 
+use crate::engine::checked::CheckedArithmetic;
 use crate::engine::yielding::YieldingJoins;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
@@ -109,6 +110,7 @@ impl SessionFactory {
             // No `CREATE EXTERNAL TABLE` formats: nothing may be read from
             // a path a user names.
             .with_table_factories(HashMap::new())
+            .with_analyzer_rule(Arc::new(CheckedArithmetic))
             .with_physical_optimizer_rule(Arc::new(YieldingJoins))
             .build();
         Ok(SessionContext::new_with_state(state))

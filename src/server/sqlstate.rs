@@ -20,6 +20,8 @@ pub(crate) mod code {
     pub(crate) const INVALID_TEXT_REPRESENTATION: &str = "22P02";
     pub(crate) const DIVISION_BY_ZERO: &str = "22012";
     pub(crate) const NUMERIC_OUT_OF_RANGE: &str = "22003";
+    pub(crate) const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+    pub(crate) const INVALID_REGULAR_EXPRESSION: &str = "2201B";
     pub(crate) const DATA_EXCEPTION: &str = "22000";
     pub(crate) const NULL_VALUE_NOT_ALLOWED: &str = "22004";
     pub(crate) const INVALID_PARAMETER_VALUE: &str = "22023";
@@ -27,6 +29,9 @@ pub(crate) mod code {
     pub(crate) const FEATURE_NOT_SUPPORTED: &str = "0A000";
     pub(crate) const OUT_OF_MEMORY: &str = "53200";
     pub(crate) const TOO_MANY_CONNECTIONS: &str = "53300";
+    pub(crate) const PROGRAM_LIMIT_EXCEEDED: &str = "54000";
+    pub(crate) const STATEMENT_TOO_COMPLEX: &str = "54001";
+    pub(crate) const TOO_MANY_COLUMNS: &str = "54011";
     pub(crate) const INSUFFICIENT_PRIVILEGE: &str = "42501";
     pub(crate) const INVALID_AUTHORIZATION: &str = "28000";
     pub(crate) const INVALID_PASSWORD: &str = "28P01";
@@ -42,6 +47,9 @@ pub(crate) mod code {
 /// The SQLSTATE of a DataFusion error.
 pub fn sqlstate_of(err: &DataFusionError) -> &'static str {
     match err {
+        DataFusionError::Context(context, _) if context == "Invalid regex" => {
+            code::INVALID_REGULAR_EXPRESSION
+        }
         DataFusionError::Context(_, inner) => sqlstate_of(inner),
         DataFusionError::Shared(inner) => sqlstate_of(inner),
         DataFusionError::Diagnostic(_, inner) => sqlstate_of(inner),
@@ -74,7 +82,12 @@ pub fn sqlstate_of(err: &DataFusionError) -> &'static str {
 fn arrow_sqlstate(err: &ArrowError) -> &'static str {
     match err {
         ArrowError::DivideByZero => code::DIVISION_BY_ZERO,
+        // A number too big for the type cast to, not text that is no number.
+        ArrowError::CastError(msg) if msg.contains("Can't cast value") => {
+            code::NUMERIC_OUT_OF_RANGE
+        }
         ArrowError::CastError(_) | ArrowError::ParseError(_) => code::INVALID_TEXT_REPRESENTATION,
+        ArrowError::ComputeError(msg) if is_regex_error(msg) => code::INVALID_REGULAR_EXPRESSION,
         ArrowError::ArithmeticOverflow(_) => code::NUMERIC_OUT_OF_RANGE,
         ArrowError::ExternalError(inner) => external_sqlstate(inner.as_ref()),
         _ => code::INTERNAL,
@@ -112,10 +125,20 @@ fn plan_sqlstate(msg: &str) -> &'static str {
     }
 }
 
+/// A pattern that does not compile, or compiles too big (`~`, `regexp_*`).
+fn is_regex_error(msg: &str) -> bool {
+    let lower = msg.to_ascii_lowercase();
+    lower.contains("regular expression") || lower.contains("regex parse error")
+}
+
 fn execution_sqlstate(msg: &str) -> &'static str {
     let lower = msg.to_ascii_lowercase();
     if lower.contains("divide by zero") || lower.contains("division by zero") {
         code::DIVISION_BY_ZERO
+    } else if is_regex_error(msg) {
+        code::INVALID_REGULAR_EXPRESSION
+    } else if lower.contains("can't cast value") {
+        code::NUMERIC_OUT_OF_RANGE
     } else if lower.contains("cannot cast")
         || lower.contains("cast error")
         || lower.contains("invalid input syntax")
@@ -160,6 +183,9 @@ fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &
     }
     if let Some(super::subquery_value::SubqueryError::MoreThanOneRow) = err.downcast_ref() {
         return code::CARDINALITY_VIOLATION;
+    }
+    if is_regex_error(&err.to_string()) {
+        return code::INVALID_REGULAR_EXPRESSION;
     }
     code::INTERNAL
 }

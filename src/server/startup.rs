@@ -15,18 +15,20 @@ use datafusion_postgres::pgwire::api::auth::{
     save_startup_parameters_to_metadata,
 };
 use datafusion_postgres::pgwire::api::{
-    ClientInfo, ConnectionManager, METADATA_USER, PgWireConnectionState, PidSecretKeyGenerator,
+    ClientInfo, METADATA_USER, PgWireConnectionState, PidSecretKeyGenerator,
     RandomPidSecretKeyGenerator,
 };
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::startup::{Authentication, PasswordMessageFamily};
 use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use futures::{Sink, SinkExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use datafusion::prelude::SessionContext;
 
 use super::PG_VERSION;
 use super::cancel::STATEMENT_TIMEOUT_KEY;
+use super::cancel_requests::CancelRequests;
 use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
 use super::session::SessionFactory;
 use super::sqlstate::{code, fatal_error};
@@ -49,15 +51,44 @@ pub(crate) struct Startup {
     pub(crate) sessions: Arc<SessionFactory>,
     /// The `statement_timeout` a session starts with.
     pub(crate) statement_timeout: Option<std::time::Duration>,
-    pub(crate) connections: Arc<ConnectionManager>,
-    /// Set when the server is full: every login is refused with 53300.
-    pub(crate) refuse_full: Option<usize>,
+    pub(crate) cancels: Arc<CancelRequests>,
+    /// The server's connection slots; a login takes one as it completes.
+    pub(crate) slots: Slots,
     /// The users file; `None`: the loopback-only `sapa` rule.
     pub(crate) users: Option<Arc<Users>>,
     /// Refuse clients that did not negotiate TLS.
     pub(crate) require_tls: bool,
     /// Where this connection's SCRAM exchange stands.
     pub(crate) login: Mutex<Login>,
+}
+
+/// The connection slots of a server (`max_connections`; none: no limit).
+#[derive(Clone, Default)]
+pub(crate) struct Slots(Option<(Arc<Semaphore>, usize)>);
+
+impl Slots {
+    /// `max` slots; 0: no limit.
+    pub(crate) fn new(max: usize) -> Slots {
+        Slots((max > 0).then(|| (Arc::new(Semaphore::new(max)), max)))
+    }
+
+    /// A slot, held until the connection ends, or 53300 when all are taken.
+    fn take(&self) -> PgWireResult<Option<OwnedSemaphorePermit>> {
+        let Some((slots, max)) = &self.0 else {
+            return Ok(None);
+        };
+        Arc::clone(slots)
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| {
+                fatal_error(
+                    code::TOO_MANY_CONNECTIONS,
+                    format!(
+                        "sorry, too many clients already (the server allows {max} connections)"
+                    ),
+                )
+            })
+    }
 }
 
 /// The steps of a SCRAM login.
@@ -83,12 +114,6 @@ impl Startup {
     /// (`secure`: over TLS). With a users file, the password is checked
     /// next; without one, this is the whole check.
     fn admit(&self, user: &str, secure: bool) -> PgWireResult<()> {
-        if let Some(max) = self.refuse_full {
-            return Err(fatal_error(
-                code::TOO_MANY_CONNECTIONS,
-                format!("sorry, too many clients already (the server allows {max} connections)"),
-            ));
-        }
         if self.require_tls && !secure {
             return Err(fatal_error(
                 code::INVALID_AUTHORIZATION,
@@ -160,14 +185,17 @@ impl Startup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        // Only a logged-in client holds a slot: sockets that never log in
+        // cannot lock users out (they wait in the smaller pool of logins,
+        // with a short deadline; see `super::socket`).
+        if let Some(slot) = self.slots.take()? {
+            client.session_extensions().insert(slot);
+        }
         let (pid, secret) = RandomPidSecretKeyGenerator::default().generate(client);
         client.set_pid_and_secret_key(pid, secret.clone());
-        // The handle lets a CancelRequest carrying this pid and key reach
-        // the connection's running query; the guard unregisters it when the
-        // connection ends.
-        let (handle, guard) = self.connections.register(pid, secret);
-        client.session_extensions().insert(handle);
-        client.session_extensions().insert(guard);
+        // A CancelRequest carrying this pid and key reaches the
+        // connection's running statement; it is unregistered as it ends.
+        self.cancels.register(client, pid, secret);
         finish_authentication(client, &server_parameters()).await
     }
 
@@ -339,8 +367,8 @@ mod tests {
             session: Arc::new(SessionContext::new()),
             sessions: Arc::new(SessionFactory::new(&engine, memory).await.unwrap()),
             statement_timeout: None,
-            connections: Arc::new(ConnectionManager::new()),
-            refuse_full: None,
+            cancels: Arc::new(CancelRequests::new()),
+            slots: Slots::default(),
             users: None,
             require_tls: false,
             login: Mutex::default(),
@@ -389,10 +417,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_server_refuses_with_53300() {
+    async fn a_full_server_refuses_the_login_with_53300() {
         let mut s = startup("127.0.0.1:50000").await;
-        s.refuse_full = Some(3);
-        assert_eq!(code_of(s.admit("sapa", false)), "53300");
+        s.slots = Slots::new(1);
+        let first = s.slots.take().unwrap();
+        assert!(first.is_some());
+        assert_eq!(code_of(s.slots.take().map(|_| ())), "53300");
+        drop(first);
+        assert!(s.slots.take().unwrap().is_some());
     }
 
     #[tokio::test]

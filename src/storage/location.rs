@@ -94,6 +94,11 @@ impl DataLocation {
         })
     }
 
+    /// The dataset's directory, when the store is the local file system.
+    pub fn local_dir(&self) -> Option<&FsPath> {
+        self.local_dir.as_deref()
+    }
+
     /// The object store holding the dataset.
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store

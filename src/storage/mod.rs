@@ -17,6 +17,7 @@
 //! [`manifest`] for the protocol and [`tables`] for what is stored.
 
 pub mod location;
+pub mod lock;
 pub mod manifest;
 pub mod snapshot;
 pub mod tables;
@@ -25,6 +26,7 @@ pub mod writer;
 use std::path::PathBuf;
 
 pub use location::DataLocation;
+pub use lock::WriterLock;
 pub use manifest::{CommitSummary, DataFile, Manifest};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use tables::StoredTable;
@@ -32,6 +34,17 @@ pub use tables::StoredTable;
 /// What can go wrong reading or writing a dataset.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// Another ingest or snapshot registration is writing the dataset.
+    #[error(
+        "the dataset at {dataset} is being written by another command: {holder}; \
+         run this one when it has finished"
+    )]
+    Locked {
+        /// The dataset.
+        dataset: String,
+        /// Who holds the writer lock, as it wrote itself down.
+        holder: String,
+    },
     /// A local dataset directory cannot be created or resolved.
     #[error("data directory {path}: {source}")]
     LocalDir {

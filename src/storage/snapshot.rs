@@ -157,6 +157,7 @@ pub async fn register(
 ) -> Result<Snapshot, SnapshotError> {
     let schema = schema_name(name)?;
     let rel = record_path(&schema);
+    let _writer = super::WriterLock::acquire(loc, &format!("registration of snapshot {name}"))?;
     // Checked first for the clear message; the create-if-absent put below
     // is what makes it hold against a concurrent registration.
     if let Some(existing) = read_record(loc, &rel).await? {

@@ -148,7 +148,8 @@ pub async fn committed(root: &Path) -> PathBuf {
     data
 }
 
-/// Every file under `dir` with its bytes.
+/// Every file under `dir` with its bytes, but the writer lock's note of
+/// who last held it (each writer rewrites it; it is no data).
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -159,7 +160,9 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
                 pending.push(path);
             } else {
                 let rel = path.strip_prefix(dir).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&path).unwrap());
+                if rel != Path::new(sapa::storage::lock::LOCK_FILE) {
+                    out.insert(rel, std::fs::read(&path).unwrap());
+                }
             }
         }
     }

@@ -1,0 +1,513 @@
+//! Every message a client sends is checked whole before pgwire decodes it.
+//!
+//! pgwire trusts the lengths and counts inside a message: a Bind whose
+//! length is 4, or whose parameter count runs past its end, panics its
+//! decoder, and a length field near 1 GiB makes it wait for (and buffer)
+//! that much. [`Guarded`] sits between the socket and pgwire's framing: it
+//! reads one frame at a time, refuses a frame whose type, length or
+//! structure is wrong before any byte of it reaches pgwire (the connection
+//! then ends with SQLSTATE 08P01, as PostgreSQL's does), and buffers no
+//! more than the largest frame it allows. Query text that is not UTF-8
+//! passes on, noted in [`Seen`], so the statement is refused with 22021
+//! instead of being decoded with replacement characters.
+
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// The largest startup packet (PostgreSQL's `MAX_STARTUP_PACKET_LENGTH`).
+const MAX_STARTUP: usize = 10_000;
+/// The largest message whose body is a few names and numbers (PostgreSQL's
+/// `PQ_SMALL_MESSAGE_LIMIT`).
+const MAX_SMALL: usize = 10_000;
+/// The largest Query, Parse, Bind, COPY data or password message.
+pub(crate) const MAX_MESSAGE: usize = 64 << 20;
+
+/// Codes of the untyped packets a client may send before its startup.
+const SSL_REQUEST: u32 = 80_877_103;
+const GSS_REQUEST: u32 = 80_877_104;
+const CANCEL_REQUEST: u32 = 80_877_102;
+
+/// Why a frame ends its connection (SQLSTATE 08P01).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid frontend message: {0}")]
+pub(crate) struct Violation(String);
+
+/// What the frames let through carried that the statement path must know.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// Numbers of the frames (counted from the first after TLS
+    /// negotiation) whose query text is not valid UTF-8.
+    not_utf8: Mutex<VecDeque<u64>>,
+}
+
+impl Seen {
+    /// Whether frame `index` held text that is not UTF-8 (each index is
+    /// asked about once, in order).
+    pub(crate) fn not_utf8(&self, index: u64) -> bool {
+        let mut marked = self.not_utf8.lock().unwrap_or_else(|e| e.into_inner());
+        while marked.front().is_some_and(|&m| m < index) {
+            marked.pop_front();
+        }
+        if marked.front() == Some(&index) {
+            marked.pop_front();
+            return true;
+        }
+        false
+    }
+
+    fn mark_not_utf8(&self, index: u64) {
+        self.not_utf8
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(index);
+    }
+}
+
+/// A socket whose reads yield only whole, well-formed frames.
+pub(crate) struct Guarded<IO> {
+    io: IO,
+    /// Bytes read from the socket, not yet checked.
+    raw: BytesMut,
+    /// Checked frames, handed to the reader.
+    ready: BytesMut,
+    /// Past the startup packet: every frame starts with its type byte.
+    typed: bool,
+    /// Frames let through so far.
+    frames: u64,
+    seen: Arc<Seen>,
+    eof: bool,
+}
+
+impl<IO> Guarded<IO> {
+    /// Guards `io`; `buffered` holds bytes already read from it (by the
+    /// TLS negotiation), which are checked first.
+    pub(crate) fn new(io: IO, buffered: BytesMut, seen: Arc<Seen>) -> Guarded<IO> {
+        Guarded {
+            io,
+            raw: buffered,
+            ready: BytesMut::new(),
+            typed: false,
+            frames: 0,
+            seen,
+            eof: false,
+        }
+    }
+
+    /// Moves the next whole frame from `raw` to `ready` if it is there.
+    fn next_frame(&mut self) -> Result<bool, Violation> {
+        let header = if self.typed { 5 } else { 4 };
+        if self.raw.len() < header {
+            return Ok(false);
+        }
+        let kind = self.typed.then(|| self.raw[0]);
+        let at = header - 4;
+        let len = i32::from_be_bytes([
+            self.raw[at],
+            self.raw[at + 1],
+            self.raw[at + 2],
+            self.raw[at + 3],
+        ]);
+        let limit = match kind {
+            None => MAX_STARTUP,
+            Some(kind) => limit_of(kind)?,
+        };
+        let min = if kind.is_none() { 8 } else { 4 };
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|len| (min..=limit).contains(len))
+            .ok_or_else(|| {
+                Violation(format!(
+                    "{} has length {len}; it must be {min} to {limit} bytes",
+                    name_of(kind)
+                ))
+            })?;
+        let whole = at + len;
+        if self.raw.len() < whole {
+            self.raw.reserve(whole - self.raw.len());
+            return Ok(false);
+        }
+        let frame = self.raw.split_to(whole);
+        let body = &frame[header..];
+        match kind {
+            None => {
+                let code = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                check_untyped(code, &body[4..])?;
+                // After an SSL or GSS request the startup packet is due still.
+                self.typed = !matches!(code, SSL_REQUEST | GSS_REQUEST);
+            }
+            Some(kind) => {
+                if !check_typed(kind, body)? {
+                    self.seen.mark_not_utf8(self.frames);
+                }
+            }
+        }
+        self.frames += 1;
+        self.ready.extend_from_slice(&frame);
+        Ok(true)
+    }
+}
+
+/// The most bytes a frame of `kind` may have, or why `kind` is no message.
+fn limit_of(kind: u8) -> Result<usize, Violation> {
+    match kind {
+        b'Q' | b'P' | b'B' | b'd' | b'p' => Ok(MAX_MESSAGE),
+        b'E' | b'D' | b'C' | b'S' | b'H' | b'X' | b'c' | b'f' => Ok(MAX_SMALL),
+        other => Err(Violation(format!(
+            "unknown message type {:?} (0x{other:02x})",
+            char::from(other)
+        ))),
+    }
+}
+
+fn name_of(kind: Option<u8>) -> String {
+    match kind {
+        None => "the startup packet".to_string(),
+        Some(kind) => format!("message {:?}", char::from(kind)),
+    }
+}
+
+/// Reads a body's parts, failing on a part that runs past its end.
+struct Body<'a> {
+    kind: u8,
+    rest: &'a [u8],
+}
+
+impl<'a> Body<'a> {
+    fn short(&self, what: &str) -> Violation {
+        Violation(format!(
+            "message {:?} ends inside its {what}",
+            char::from(self.kind)
+        ))
+    }
+
+    fn cstring(&mut self, what: &str) -> Result<&'a [u8], Violation> {
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| self.short(what))?;
+        let text = &self.rest[..end];
+        self.rest = &self.rest[end + 1..];
+        Ok(text)
+    }
+
+    fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], Violation> {
+        if self.rest.len() < n {
+            return Err(self.short(what));
+        }
+        let (taken, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    fn i16(&mut self, what: &str) -> Result<i16, Violation> {
+        let mut b = self.bytes(2, what)?;
+        Ok(b.get_i16())
+    }
+
+    fn i32(&mut self, what: &str) -> Result<i32, Violation> {
+        let mut b = self.bytes(4, what)?;
+        Ok(b.get_i32())
+    }
+
+    /// A count, which may not be negative.
+    fn count(&mut self, what: &str) -> Result<usize, Violation> {
+        let n = self.i16(what)?;
+        usize::try_from(n).map_err(|_| {
+            Violation(format!(
+                "message {:?} has a negative {what} ({n})",
+                char::from(self.kind)
+            ))
+        })
+    }
+
+    fn end(&self) -> Result<(), Violation> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(Violation(format!(
+                "message {:?} has {} bytes past its end",
+                char::from(self.kind),
+                self.rest.len()
+            )))
+        }
+    }
+}
+
+/// Checks a typed frame's body; `Ok(false)`: well formed, but its query
+/// text is not UTF-8.
+fn check_typed(kind: u8, body: &[u8]) -> Result<bool, Violation> {
+    let mut b = Body { kind, rest: body };
+    let mut utf8 = true;
+    match kind {
+        b'Q' => {
+            utf8 = std::str::from_utf8(b.cstring("query text")?).is_ok();
+            b.end()?;
+        }
+        b'P' => {
+            let name = b.cstring("statement name")?;
+            let query = b.cstring("query text")?;
+            utf8 = std::str::from_utf8(name).is_ok() && std::str::from_utf8(query).is_ok();
+            let types = b.count("parameter type count")?;
+            b.bytes(types * 4, "parameter types")?;
+            b.end()?;
+        }
+        b'B' => {
+            b.cstring("portal name")?;
+            b.cstring("statement name")?;
+            let formats = b.count("parameter format count")?;
+            b.bytes(formats * 2, "parameter formats")?;
+            for _ in 0..b.count("parameter count")? {
+                let len = b.i32("parameter length")?;
+                if len < -1 {
+                    return Err(Violation(format!(
+                        "message 'B' has a parameter of length {len}"
+                    )));
+                }
+                b.bytes(usize::try_from(len).unwrap_or(0), "parameter value")?;
+            }
+            let results = b.count("result format count")?;
+            b.bytes(results * 2, "result formats")?;
+            b.end()?;
+        }
+        b'E' => {
+            b.cstring("portal name")?;
+            b.i32("row limit")?;
+            b.end()?;
+        }
+        b'D' | b'C' => {
+            let target = b.bytes(1, "target")?[0];
+            if !matches!(target, b'S' | b'P') {
+                return Err(Violation(format!(
+                    "message {:?} names target {:?}; it must be 'S' or 'P'",
+                    char::from(kind),
+                    char::from(target)
+                )));
+            }
+            b.cstring("name")?;
+            b.end()?;
+        }
+        b'f' => {
+            b.cstring("reason")?;
+            b.end()?;
+        }
+        b'S' | b'H' | b'X' | b'c' => b.end()?,
+        // COPY data and password/SASL messages are read by their handlers.
+        _ => {}
+    }
+    Ok(utf8)
+}
+
+/// Checks the startup phase's packet with `code` and `rest` after it.
+fn check_untyped(code: u32, rest: &[u8]) -> Result<(), Violation> {
+    match code {
+        SSL_REQUEST | GSS_REQUEST if rest.is_empty() => Ok(()),
+        CANCEL_REQUEST if (8..=260).contains(&rest.len()) => Ok(()),
+        SSL_REQUEST | GSS_REQUEST | CANCEL_REQUEST => Err(Violation(format!(
+            "request code {code} with {} bytes after it",
+            rest.len()
+        ))),
+        _ if code >> 16 == 3 => {
+            // Name/value pairs, each a C string, and a closing zero byte.
+            let mut b = Body { kind: b'0', rest };
+            loop {
+                if b.cstring("startup parameters")?.is_empty() {
+                    break;
+                }
+                b.cstring("startup parameter value")?;
+            }
+            b.end()
+        }
+        _ => Err(Violation(format!(
+            "unsupported protocol {}.{}",
+            code >> 16,
+            code & 0xffff
+        ))),
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Guarded<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            if !this.ready.is_empty() {
+                let n = buf.remaining().min(this.ready.len());
+                buf.put_slice(&this.ready.split_to(n));
+                return Poll::Ready(Ok(()));
+            }
+            match this.next_frame() {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(violation) => {
+                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, violation)));
+                }
+            }
+            if this.eof {
+                // A frame cut off by the client's end is dropped with it.
+                return Poll::Ready(Ok(()));
+            }
+            let mut chunk = [0u8; 16 << 10];
+            let mut read = ReadBuf::new(&mut chunk);
+            ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
+            if read.filled().is_empty() {
+                this.eof = true;
+            } else {
+                this.raw.extend_from_slice(read.filled());
+            }
+        }
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Guarded<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// The message of an error from a guarded read, if a frame caused it.
+pub(crate) fn violation_of(err: &io::Error) -> Option<String> {
+    err.get_ref()
+        .and_then(|inner| inner.downcast_ref::<Violation>())
+        .map(ToString::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut frame = vec![kind];
+        frame.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
+        frame.extend_from_slice(body);
+        frame
+    }
+
+    fn startup() -> Vec<u8> {
+        let body = b"\0\x03\0\0user\0sapa\0\0";
+        let mut frame = (body.len() as i32 + 4).to_be_bytes().to_vec();
+        frame.extend_from_slice(body);
+        frame
+    }
+
+    /// Runs `bytes` through a guard; the frames it let through, or the
+    /// violation.
+    fn through(bytes: Vec<u8>) -> (Result<Vec<u8>, String>, Arc<Seen>) {
+        let seen = Arc::new(Seen::default());
+        let mut guard = Guarded::new((), BytesMut::from(&bytes[..]), Arc::clone(&seen));
+        let result = loop {
+            match guard.next_frame() {
+                Ok(true) => continue,
+                Ok(false) => break Ok(guard.ready.to_vec()),
+                Err(v) => break Err(v.to_string()),
+            }
+        };
+        (result, seen)
+    }
+
+    #[test]
+    fn well_formed_frames_pass_unchanged() {
+        let mut bytes = startup();
+        bytes.extend(typed(b'Q', b"SELECT 1\0"));
+        bytes.extend(typed(b'P', b"\0SELECT $1\0\0\x01\0\0\0\x17"));
+        bytes.extend(typed(
+            b'B',
+            b"\0\0\0\x01\0\x01\0\x01\0\0\0\x04\0\0\0\x07\0\x01\0\x01",
+        ));
+        bytes.extend(typed(b'E', b"\0\x7f\xff\xff\xff"));
+        bytes.extend(typed(b'S', b""));
+        let (passed, seen) = through(bytes.clone());
+        assert_eq!(passed.unwrap(), bytes);
+        assert!(!(0..6).any(|i| seen.not_utf8(i)));
+    }
+
+    #[test]
+    fn a_frame_waits_for_its_last_byte() {
+        let mut bytes = startup();
+        let query = typed(b'Q', b"SELECT 1\0");
+        bytes.extend(&query[..query.len() - 1]);
+        assert_eq!(through(bytes).0.unwrap(), startup());
+    }
+
+    #[test]
+    fn lengths_and_counts_that_lie_are_violations() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"B\0\0\0\x04".to_vec(), "ends inside its portal name"),
+            (b"E\0\0\0\x04".to_vec(), "ends inside its portal name"),
+            (b"Q\0\0\0\x02".to_vec(), "has length 2"),
+            (b"Q\x7f\xff\xff\xff".to_vec(), "has length 2147483647"),
+            (b"Z\0\0\0\x04".to_vec(), "unknown message type"),
+            (
+                typed(b'B', b"\0\0\0\0\0\x01\xff\xff\xff\xfe\0\0"),
+                "length -2",
+            ),
+            (
+                typed(b'B', b"\0\0\0\0\x7f\xff"),
+                "ends inside its parameter length",
+            ),
+            (
+                typed(b'B', b"\0\0\xff\xff"),
+                "negative parameter format count",
+            ),
+            (
+                typed(b'P', b"\0SELECT 1\0\0\x05"),
+                "ends inside its parameter types",
+            ),
+            (typed(b'D', b"X\0"), "must be 'S' or 'P'"),
+            (typed(b'S', b"x"), "1 bytes past its end"),
+        ];
+        for (frame, expected) in cases {
+            let mut bytes = startup();
+            bytes.extend(&frame);
+            let err = through(bytes).0.unwrap_err();
+            assert!(err.contains(expected), "{frame:?}: {err}");
+        }
+        let mut huge = 20_000i32.to_be_bytes().to_vec();
+        huge.extend([0u8; 8]);
+        assert!(through(huge).0.unwrap_err().contains("startup packet"));
+    }
+
+    #[test]
+    fn query_text_that_is_not_utf8_is_noted_not_refused() {
+        let mut bytes = startup();
+        bytes.extend(typed(b'Q', b"SELECT 1\0"));
+        bytes.extend(typed(b'Q', b"SELECT '\xff'\0"));
+        bytes.extend(typed(b'P', b"\0SELECT '\xc3'\0\0\0"));
+        let (passed, seen) = through(bytes.clone());
+        assert_eq!(passed.unwrap(), bytes);
+        assert_eq!(
+            (0..4).map(|i| seen.not_utf8(i)).collect::<Vec<_>>(),
+            [false, false, true, true]
+        );
+    }
+
+    #[test]
+    fn an_ssl_request_leaves_the_startup_packet_due() {
+        let mut bytes = 8i32.to_be_bytes().to_vec();
+        bytes.extend(SSL_REQUEST.to_be_bytes());
+        bytes.extend(startup());
+        bytes.extend(typed(b'S', b""));
+        assert_eq!(through(bytes.clone()).0.unwrap(), bytes);
+    }
+}

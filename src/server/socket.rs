@@ -1,0 +1,148 @@
+//! One connection's message loop, from TLS negotiation to its end.
+//!
+//! pgwire's own loop (`process_socket`) gives an unauthenticated socket 60 s
+//! and a connection slot, reads frames as their headers say, ends a
+//! connection on a malformed message without a word, and sizes a buffer by
+//! an Execute's row limit. This loop runs pgwire's message handlers with
+//! those closed: a login has [`STARTUP_DEADLINE`] and waits in the pool of
+//! logins, not in the connections' ([`super::startup::Slots`]); frames are
+//! checked whole first ([`super::frames`]) and a bad one ends the
+//! connection with 08P01; query text that is not UTF-8 is refused (22021);
+//! and a negative row limit means all rows, as in PostgreSQL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion_postgres::pgwire::api::ErrorHandler;
+use datafusion_postgres::pgwire::api::{ClientInfo, PgWireConnectionState, PgWireServerHandlers};
+use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError};
+use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use datafusion_postgres::pgwire::tokio::server::{negotiate_tls, process_error, process_message};
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::codec::{Framed, FramedParts};
+
+use super::frames::{Guarded, Seen, violation_of};
+use super::sqlstate::{code, user_error};
+
+/// How long a client has from connecting to being logged in.
+pub const STARTUP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Serves one connection with `handlers` until it ends. `login` is its
+/// place in the pool of logins, given back once it is logged in.
+pub(crate) async fn serve<H: PgWireServerHandlers>(
+    tcp: TcpStream,
+    tls: Option<TlsAcceptor>,
+    handlers: H,
+    login: OwnedSemaphorePermit,
+) -> std::io::Result<()> {
+    let peer = tcp.peer_addr()?;
+    let deadline = tokio::time::sleep(STARTUP_DEADLINE);
+    tokio::pin!(deadline);
+    let negotiated = tokio::select! {
+        _ = &mut deadline => return Ok(()),
+        socket = negotiate_tls(tcp, tls) => socket?,
+    };
+    // A direct TLS handshake to a server without TLS: nothing to answer.
+    let Some(negotiated) = negotiated else {
+        return Ok(());
+    };
+    let parts = negotiated.into_parts();
+    let seen = Arc::new(Seen::default());
+    let mut guarded = FramedParts::new(
+        Guarded::new(parts.io, parts.read_buf, Arc::clone(&seen)),
+        parts.codec,
+    );
+    guarded.write_buf = parts.write_buf;
+    let mut socket = Framed::from_parts(guarded);
+
+    let startup = handlers.startup_handler();
+    let simple = handlers.simple_query_handler();
+    let extended = handlers.extended_query_handler();
+    let copy = handlers.copy_handler();
+    let cancel = handlers.cancel_handler();
+    let errors = handlers.error_handler();
+
+    let mut login = Some(login);
+    let mut index = 0u64;
+    loop {
+        let logging_in = matches!(
+            socket.state(),
+            PgWireConnectionState::AwaitingStartup
+                | PgWireConnectionState::AuthenticationInProgress
+        );
+        if !logging_in {
+            login = None;
+        }
+        let next = if login.is_some() {
+            tokio::select! {
+                _ = &mut deadline => {
+                    log::info!("{peer} did not log in within {STARTUP_DEADLINE:?}");
+                    break;
+                }
+                next = socket.next() => next,
+            }
+        } else {
+            socket.next().await
+        };
+        let mut message = match next {
+            None => break,
+            Some(Ok(message)) => message,
+            Some(Err(err)) => {
+                let reason = match &err {
+                    PgWireError::IoError(io) => match violation_of(io) {
+                        Some(violation) => violation,
+                        // The socket failed: no one is left to tell.
+                        None => break,
+                    },
+                    other => other.to_string(),
+                };
+                log::info!("closing the connection from {peer}: {reason}");
+                let info = ErrorInfo::new("FATAL".into(), code::PROTOCOL_VIOLATION.into(), reason);
+                let _ = socket
+                    .send(PgWireBackendMessage::ErrorResponse(info.into()))
+                    .await;
+                break;
+            }
+        };
+        let this = index;
+        index += 1;
+        // The client disconnects; some (asyncpg) wait for the socket to close.
+        if matches!(message, PgWireFrontendMessage::Terminate(_)) {
+            break;
+        }
+        let extended_query = match socket.state() {
+            PgWireConnectionState::CopyInProgress(extended) => extended,
+            _ => message.is_extended_query(),
+        };
+        if let PgWireFrontendMessage::Execute(execute) = &mut message
+            && execute.max_rows < 0
+        {
+            execute.max_rows = 0;
+        }
+        let result = if seen.not_utf8(this) {
+            Err(user_error(
+                code::CHARACTER_NOT_IN_REPERTOIRE,
+                "invalid byte sequence for encoding \"UTF8\" in the statement's text",
+            ))
+        } else {
+            process_message(
+                message,
+                &mut socket,
+                Arc::clone(&startup),
+                Arc::clone(&simple),
+                Arc::clone(&extended),
+                Arc::clone(&copy),
+                Arc::clone(&cancel),
+            )
+            .await
+        };
+        if let Err(mut err) = result {
+            errors.on_error(&socket, &mut err);
+            process_error(&mut socket, err, extended_query).await?;
+        }
+    }
+    Ok(())
+}
