@@ -16,6 +16,7 @@
 pub mod audit;
 pub(crate) mod catalog;
 pub mod checked;
+pub mod checked_sum;
 pub mod earlier_statuses;
 pub mod keys;
 pub mod memory;
@@ -168,6 +169,7 @@ impl Engine {
             .build();
         let ctx = SessionContext::new_with_state(state);
         sapa_udfs::register_all(&ctx);
+        ctx.register_udaf(checked_sum::checked_sum());
         catalog::register_tables(&ctx, &self.location, &self.manifest)?;
         Ok(ctx)
     }

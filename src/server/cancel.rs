@@ -74,6 +74,40 @@ async fn stopped(
     }
 }
 
+/// `work` (a statement's planning, run apart on the query runtime),
+/// unless a cancel request or the statement's deadline comes first: both
+/// answer 57014 at once (the abandoned work stops at its next yield).
+pub(crate) async fn unless_stopped<T>(
+    work: impl std::future::Future<Output = T>,
+    cancel: Option<Arc<CancelFlag>>,
+    deadline: Option<tokio::time::Instant>,
+) -> PgWireResult<T> {
+    let cancelled = async {
+        match &cancel {
+            Some(flag) => flag.requested().await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let timed_out = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        () = cancelled => Err(user_error(
+            code::QUERY_CANCELED,
+            "canceling statement due to user request",
+        )),
+        () = timed_out => Err(user_error(
+            code::QUERY_CANCELED,
+            "canceling statement due to statement timeout",
+        )),
+        out = work => Ok(out),
+    }
+}
+
 /// What a statement's rows listen to, from its start.
 pub(crate) struct Watch {
     pub(crate) cancel: Arc<CancelFlag>,
@@ -178,4 +212,49 @@ struct Watched<T> {
     peer: Option<Arc<Peer>>,
     /// Ended by a cancel, the deadline or the client gone.
     done: bool,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use datafusion_postgres::pgwire::error::PgWireError;
+
+    use super::*;
+
+    fn message(result: PgWireResult<()>) -> String {
+        match result {
+            Err(PgWireError::UserError(info)) => format!("{} {}", info.code, info.message),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Planning that never yields an answer (as a statement whose planning
+    /// takes longer than its timeout) is abandoned at the deadline or at a
+    /// cancel, and the client is answered at once.
+    #[tokio::test]
+    async fn planning_is_abandoned_at_the_deadline_or_a_cancel() {
+        let never = std::future::pending::<()>;
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(50);
+        let timed_out = unless_stopped(never(), None, Some(deadline)).await;
+        assert_eq!(
+            message(timed_out),
+            "57014 canceling statement due to statement timeout"
+        );
+        let flag = Arc::new(CancelFlag::default());
+        let request = {
+            let flag = Arc::clone(&flag);
+            async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                flag.request();
+            }
+        };
+        let (cancelled, ()) = tokio::join!(unless_stopped(never(), Some(flag), None), request);
+        assert_eq!(
+            message(cancelled),
+            "57014 canceling statement due to user request"
+        );
+        assert!(unless_stopped(async {}, None, None).await.is_ok());
+    }
 }

@@ -6,9 +6,11 @@
 //! not yet asked for — fired a channel no one listened to any more and was
 //! lost: under a 16-client soak, 10 of 131 cancels did nothing. Here a
 //! cancel is a flag of the connection, set by the request and cleared only
-//! when the next statement starts (a cancel that finds the connection idle
-//! is dropped, as PostgreSQL drops it), so whatever part of the statement
-//! runs when it comes, or comes next, hears it. pgwire's own channel is
+//! when the next cycle starts (a simple Query, or the first extended-query
+//! message after a Sync: see [`super::socket`]), so whatever part of the
+//! statement runs when it comes, or comes next, hears it: a cancel during
+//! a Parse cancels the Execute that follows. A cancel that finds the
+//! connection idle is dropped, as PostgreSQL drops it. pgwire's own channel is
 //! still fired, so a `do_query` under way is abandoned at once.
 
 use std::collections::HashMap;
@@ -31,7 +33,7 @@ pub(crate) struct CancelFlag {
 }
 
 impl CancelFlag {
-    /// A statement starts: earlier requests are forgotten.
+    /// A cycle starts: earlier requests are forgotten.
     pub(crate) fn statement_starts(&self) {
         self.requested.store(false, Ordering::SeqCst);
     }
@@ -49,7 +51,7 @@ impl CancelFlag {
         }
     }
 
-    fn request(&self) {
+    pub(crate) fn request(&self) {
         self.requested.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }
@@ -63,9 +65,9 @@ pub(crate) fn flag_of<C: ClientInfo>(client: &C) -> Option<Arc<CancelFlag>> {
         .map(|flag| Arc::clone(flag.as_ref()))
 }
 
-/// Flags by pid, with the key's bytes (a 3.0 client's key arrives as an
+/// Flags by pid and the key's bytes (a 3.0 client's key arrives as an
 /// integer, a 3.2 client's as bytes: compared as bytes, as pgwire does).
-type Registry = Mutex<HashMap<i32, (Bytes, Weak<CancelFlag>)>>;
+type Registry = Mutex<HashMap<(i32, Bytes), Weak<CancelFlag>>>;
 
 /// Every logged-in connection's flag, by backend pid and secret key.
 #[derive(Debug)]
@@ -77,7 +79,7 @@ pub(crate) struct CancelRequests {
 
 /// A connection's place in [`CancelRequests`], given up when dropped.
 pub(crate) struct Registered {
-    pid: i32,
+    key: (i32, Bytes),
     flags: Weak<Registry>,
 }
 
@@ -87,7 +89,7 @@ impl Drop for Registered {
             flags
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove(&self.pid);
+                .remove(&self.key);
         }
     }
 }
@@ -105,15 +107,16 @@ impl CancelRequests {
     /// that unregister them when it ends.
     pub(crate) fn register<C: ClientInfo>(&self, client: &C, pid: i32, secret: SecretKey) {
         let flag = Arc::new(CancelFlag::default());
+        let key = (pid, secret.to_bytes());
         self.flags
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(pid, (secret.to_bytes(), Arc::downgrade(&flag)));
+            .insert(key.clone(), Arc::downgrade(&flag));
         let (handle, guard) = self.manager.register(pid, secret);
         let extensions = client.session_extensions();
         extensions.insert(flag);
         extensions.insert(Registered {
-            pid,
+            key,
             flags: Arc::downgrade(&self.flags),
         });
         extensions.insert(handle);
@@ -124,12 +127,10 @@ impl CancelRequests {
 #[async_trait]
 impl CancelHandler for CancelRequests {
     async fn on_cancel_request(&self, request: CancelRequest) {
+        let key = (request.pid, request.secret_key.to_bytes());
         let flag = {
             let flags = self.flags.lock().unwrap_or_else(|e| e.into_inner());
-            flags
-                .get(&request.pid)
-                .filter(|(secret, _)| *secret == request.secret_key.to_bytes())
-                .and_then(|(_, flag)| flag.upgrade())
+            flags.get(&key).and_then(Weak::upgrade)
         };
         // A wrong key is ignored without a word, as PostgreSQL does.
         if let Some(flag) = flag {

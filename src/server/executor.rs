@@ -102,6 +102,22 @@ impl Queries {
     }
 }
 
+impl Queries {
+    /// Plans `statement` on the query runtime ([`Queries::apart`]).
+    pub(crate) async fn plan(
+        &self,
+        session: Arc<datafusion::prelude::SessionContext>,
+        statement: datafusion::sql::sqlparser::ast::Statement,
+    ) -> datafusion::error::Result<datafusion::logical_expr::LogicalPlan> {
+        let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
+        self.apart(async move { session.state().statement_to_plan(statement).await })
+            .await
+            .map_err(|err| {
+                datafusion::error::DataFusionError::Execution(format!("planning failed: {err}"))
+            })?
+    }
+}
+
 /// How many statements' row streams are being computed right now: each
 /// counts from its start until its work ends or is dropped (a cancel, a
 /// timeout, a client gone).

@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser as SqlParser;
@@ -39,6 +38,9 @@ use datafusion_postgres::pgwire::api::stmt::QueryParser;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::{Parser, QueryHook};
 
+use super::cancel::{deadline_of, unless_stopped};
+use super::cancel_requests::flag_of;
+use super::executor::Queries;
 use super::limits;
 use super::read_only::text_refusal;
 use super::sqlstate::{code, user_error};
@@ -129,6 +131,8 @@ pub(crate) struct GuardedParser {
     pub(crate) statements: StatementParser,
     pub(crate) hooks: Vec<Arc<dyn QueryHook>>,
     pub(crate) session: Arc<SessionContext>,
+    /// Where statements are planned, apart from the connection.
+    pub(crate) queries: Queries,
 }
 
 pub(crate) fn api_error(e: impl std::error::Error + Send + Sync + 'static) -> PgWireError {
@@ -165,11 +169,11 @@ impl QueryParser for GuardedParser {
                 return Ok(Some((query, Some((statement, plan?)))));
             }
         }
-        let plan = self
-            .session
-            .state()
-            .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
-            .await
+        let planned = self
+            .queries
+            .plan(Arc::clone(&self.session), statement.clone());
+        let plan = unless_stopped(planned, flag_of(client), deadline_of(client))
+            .await?
             .map_err(api_error)?;
         Ok(Some((query, Some((statement, plan)))))
     }

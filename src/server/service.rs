@@ -9,9 +9,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -26,7 +24,7 @@ use datafusion_postgres::pgwire::messages::simplequery::Query;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::Sink;
 
-use super::cancel::{Watch, cancellable, deadline_of};
+use super::cancel::{Watch, cancellable, deadline_of, unless_stopped};
 use super::cancel_requests::flag_of;
 use super::executor::{OnRuntime, Queries};
 use super::hooks::text_rows;
@@ -64,6 +62,7 @@ impl Cancellable {
             statements: StatementParser::new(),
             hooks,
             session,
+            queries: queries.clone(),
         });
         Cancellable {
             inner,
@@ -119,27 +118,13 @@ impl Cancellable {
             }
             // Planned from the statement as checked ([`super::limits`]),
             // not from its text: a second parse could read it otherwise.
-            let planning = Arc::clone(session);
             let planned = async {
-                self.queries
-                    .apart(async move {
-                        let statement = DfStatement::Statement(Box::new(statement));
-                        let plan = planning.state().statement_to_plan(statement).await?;
-                        planning.execute_logical_plan(plan).await
-                    })
-                    .await
-                    .map_err(|err| DataFusionError::Execution(format!("planning failed: {err}")))?
+                let plan = self.queries.plan(Arc::clone(session), statement).await?;
+                session.execute_logical_plan(plan).await
             };
-            let frame = match deadline {
-                Some(at) => tokio::time::timeout_at(at, planned).await.map_err(|_| {
-                    user_error(
-                        code::QUERY_CANCELED,
-                        "canceling statement due to statement timeout",
-                    )
-                })?,
-                None => planned.await,
-            }
-            .map_err(api_error)?;
+            let frame = unless_stopped(planned, flag_of(client), deadline)
+                .await?
+                .map_err(api_error)?;
             let rows = text_rows(frame, client).await?;
             responses.push(Response::Query(rows));
         }
@@ -156,9 +141,6 @@ impl SimpleQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        if let Some(flag) = flag_of(client) {
-            flag.statement_starts();
-        }
         transactions::reopen_for_text(client, &query.query);
         self._on_query(client, query).await
     }
@@ -199,9 +181,6 @@ impl ExtendedQueryHandler for Cancellable {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        if let Some(flag) = flag_of(client) {
-            flag.statement_starts();
-        }
         let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
         if let Some(Entry::Value(portal)) = client.portal_store().get_portal(name)
             && let Some((statement, _)) = &portal.statement.statement.1

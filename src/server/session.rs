@@ -17,6 +17,7 @@ use std::sync::Arc;
 use datafusion::execution::SessionStateBuilder;
 
 use crate::engine::checked::CheckedArithmetic;
+use crate::engine::checked_sum::checked_sum;
 use crate::engine::yielding::YieldingJoins;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
@@ -94,6 +95,7 @@ impl SessionFactory {
         // Before the catalogs below: they list the snapshot schemas too.
         snapshots::register_scoped(&ctx, &self.snapshots, scope).await?;
         sapa_udfs::register_all(&ctx);
+        ctx.register_udaf(checked_sum());
         ctx.register_udtf(modo_draw::NAME, ModoDraw::scoped(&self.base, &units).await?);
         information_schema::register(&ctx).await?;
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;

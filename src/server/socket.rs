@@ -24,6 +24,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{Framed, FramedParts};
 
+use super::cancel_requests::flag_of;
 use super::frames::{Guarded, Seen, violation_of};
 use super::sqlstate::{code, user_error};
 
@@ -67,6 +68,9 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
 
     let mut login = Some(login);
     let mut index = 0u64;
+    // Between cycles: the next message starts one (a simple Query is one
+    // cycle; an extended query's messages are one up to their Sync).
+    let mut idle = true;
     loop {
         let logging_in = matches!(
             socket.state(),
@@ -122,6 +126,14 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
         {
             execute.max_rows = 0;
         }
+        let ends_cycle = matches!(
+            message,
+            PgWireFrontendMessage::Query(_) | PgWireFrontendMessage::Sync(_)
+        );
+        if idle && let Some(flag) = flag_of(&socket) {
+            flag.statement_starts();
+        }
+        idle = ends_cycle;
         let result = if seen.not_utf8(this) {
             Err(user_error(
                 code::CHARACTER_NOT_IN_REPERTOIRE,
@@ -144,5 +156,19 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
             process_error(&mut socket, err, extended_query).await?;
         }
     }
+    drop(socket);
+    give_back_freed_memory();
     Ok(())
+}
+
+/// Returns the heap's free pages to the system. glibc keeps what a
+/// statement freed in its per-thread arenas, so a burst of big statements
+/// left the server gigabytes above its baseline after their clients had
+/// gone; trimmed as each connection ends, it comes back down.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only releases memory the allocator holds free.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt::Debug;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -61,6 +61,12 @@ pub(crate) struct Startup {
     /// Where this connection's SCRAM exchange stands.
     pub(crate) login: Mutex<Login>,
 }
+
+/// Backend pids and secret keys. One generator for the process: a fresh
+/// one per login started its pids from the same number, so every session
+/// had one pid, and a cancel request found the connection that logged in
+/// last instead of its own.
+static BACKEND_KEYS: LazyLock<RandomPidSecretKeyGenerator> = LazyLock::new(Default::default);
 
 /// The connection slots of a server (`max_connections`; none: no limit).
 #[derive(Clone, Default)]
@@ -191,7 +197,7 @@ impl Startup {
         if let Some(slot) = self.slots.take()? {
             client.session_extensions().insert(slot);
         }
-        let (pid, secret) = RandomPidSecretKeyGenerator::default().generate(client);
+        let (pid, secret) = BACKEND_KEYS.generate(client);
         client.set_pid_and_secret_key(pid, secret.clone());
         // A CancelRequest carrying this pid and key reaches the
         // connection's running statement; it is unregistered as it ends.

@@ -15,6 +15,8 @@ use super::support::{connect, sqlstate, start, start_with};
 /// A connection that speaks the protocol byte by byte.
 struct Raw {
     stream: TcpStream,
+    /// The BackendKeyData body (pid, secret key), once logged in.
+    key: Vec<u8>,
 }
 
 /// One backend message: its type and body.
@@ -65,7 +67,10 @@ impl Raw {
         let mut packet = (body.len() as i32 + 4).to_be_bytes().to_vec();
         packet.extend(body);
         stream.write_all(&packet).await.unwrap();
-        Raw { stream }
+        Raw {
+            stream,
+            key: Vec::new(),
+        }
     }
 
     /// Connects and logs in as `sapa`.
@@ -73,7 +78,24 @@ impl Raw {
         let mut raw = Raw::startup(addr).await;
         let messages = raw.until_ready().await;
         assert_eq!(messages.last().map(|m| m.0), Some(b'Z'), "{messages:?}");
+        raw.key = messages
+            .iter()
+            .find(|m| m.0 == b'K')
+            .map(|m| m.1.clone())
+            .unwrap_or_default();
         raw
+    }
+
+    /// Sends a CancelRequest for this connection from another socket.
+    async fn cancel(&self, addr: SocketAddr) {
+        let mut other = TcpStream::connect(addr).await.unwrap();
+        let mut packet = (8 + self.key.len() as i32).to_be_bytes().to_vec();
+        packet.extend(80_877_102i32.to_be_bytes());
+        packet.extend(&self.key);
+        other.write_all(&packet).await.unwrap();
+        // The server closes it once the request is handled.
+        let mut buf = [0u8; 16];
+        let _ = tokio::time::timeout(Duration::from_secs(10), other.read(&mut buf)).await;
     }
 
     async fn send(&mut self, bytes: &[u8]) {
@@ -412,4 +434,63 @@ async fn mutated_messages_never_take_the_server_down() {
         }
     }
     still_serving(addr).await;
+}
+
+#[tokio::test]
+async fn a_socket_that_does_not_log_in_is_closed_at_the_startup_deadline() {
+    let addr = start().await;
+    let started = std::time::Instant::now();
+    let mut silent = Raw {
+        stream: TcpStream::connect(addr).await.unwrap(),
+        key: Vec::new(),
+    };
+    assert!(silent.closed().await, "still open after 30 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= sapa::server::STARTUP_DEADLINE - Duration::from_millis(100),
+        "closed after {waited:?}"
+    );
+    assert!(waited < sapa::server::STARTUP_DEADLINE + Duration::from_secs(5));
+    still_serving(addr).await;
+}
+
+/// A cancel belongs to the cycle it comes in: one that arrives after the
+/// Parse, before the Execute (pgwire listened only while a statement's
+/// `do_query` ran, and the rows then listened afresh), stops the Execute.
+#[tokio::test]
+async fn a_cancel_between_parse_and_execute_stops_the_execute() {
+    let addr = start().await;
+    let mut raw = Raw::login(addr).await;
+    assert_eq!(raw.key.len(), 8);
+    // Another session logged in after it: each has its own pid, and the
+    // cancel finds the one it names (all had one pid, and the last to log
+    // in took every cancel).
+    let other = Raw::login(addr).await;
+    assert_ne!(raw.key[..4], other.key[..4]);
+    let long = "SELECT count(*) FROM marks a CROSS JOIN marks b \
+                WHERE a.student_id + b.student_id = 7";
+    let mut bytes = parse(long);
+    bytes.extend(bind());
+    bytes.extend(frame(b'H', &[]));
+    raw.send(&bytes).await;
+    let mut header = [0u8; 5];
+    // ParseComplete, BindComplete.
+    for _ in 0..2 {
+        raw.stream.read_exact(&mut header).await.unwrap();
+        assert!(matches!(header[0], b'1' | b'2'), "{header:?}");
+    }
+    raw.cancel(addr).await;
+    let mut bytes = execute(0);
+    bytes.extend(sync());
+    raw.send(&bytes).await;
+    let messages = raw.until_ready().await;
+    assert_eq!(
+        error_code(&messages).as_deref(),
+        Some("57014"),
+        "{messages:?}"
+    );
+    // The next cycle starts clean.
+    raw.send(&frame(b'Q', b"SELECT 1\0")).await;
+    let messages = raw.until_ready().await;
+    assert_eq!(count(&messages, b'D'), 1);
 }
