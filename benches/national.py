@@ -560,8 +560,15 @@ def merged(lines, out, only):
         cell = line.split("|")[1].strip() if line.startswith("| ") else ""
         return cell.split(" ")[0] if cell.split(" ")[0] in WORKLOADS else None
 
+    def label(line):
+        return line.split("|")[1].strip() if line.startswith("| ") else None
+
+    # A measure this run made again (W6, over whichever workloads ran)
+    # replaces the old one.
+    remade = {label(line) for line in lines if label(line)}
     kept = [line if "(measured " in line else line[:-1].rstrip() + f" (measured {stamp}) |"
-            for line in old if workload(line) and workload(line) not in only]
+            for line in old
+            if workload(line) and workload(line) not in only and label(line) not in remade]
     rows = [line for line in kept if line.count("|") > 4]
     measures = [line for line in kept if line.count("|") <= 4]
     first_measure = lines.index("| measure | value |") + 2
