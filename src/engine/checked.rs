@@ -72,6 +72,19 @@ fn op(op: Operator, name: &'static str) -> Arc<ScalarUDF> {
 /// `expr` with a checked function in place of its operator, where the
 /// operator is `+`, `-` or `*` on two integers or two floats of one type.
 fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    // `-x` is `0 - x`: the negation of the smallest integer overflows too.
+    if let Expr::Negative(inner) = &expr
+        && let Ok(ty) = inner.get_type(schema)
+        && ty.is_signed_integer()
+    {
+        let Expr::Negative(inner) = expr else {
+            return Ok(Transformed::no(expr));
+        };
+        let zero = Expr::Literal(ScalarValue::new_zero(&ty)?, None);
+        return Ok(Transformed::yes(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::clone(&SUB), vec![zero, *inner]),
+        )));
+    }
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
         return Ok(Transformed::no(expr));
     };
@@ -286,6 +299,7 @@ mod tests {
                 "bigint out of range",
             ),
             ("SELECT 2147483647::int + 1::int", "integer out of range"),
+            ("SELECT -(-9223372036854775807 - 1)", "bigint out of range"),
             ("SELECT 1e308::double * 10", "double precision out of range"),
             (
                 "SELECT x + 1 FROM (VALUES (9223372036854775806), (9223372036854775807)) t(x)",
@@ -304,7 +318,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_and_column_names_are_those_of_the_operators() {
-        let sql = "SELECT x + 1, x - y, x * 2, y * 0.5, x + y AS s, \
+        let sql = "SELECT x + 1, x - y, x * 2, y * 0.5, x + y AS s, -x, -(x - y), \
                    sum(x * y) OVER () FROM (VALUES (1, 2), (3, 4)) t(x, y) \
                    WHERE x + y > 2 ORDER BY x - y";
         let (plain, checked) = (context(false), context(true));
