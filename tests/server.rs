@@ -8,6 +8,8 @@
 mod hostile;
 #[path = "server/jdbc.rs"]
 mod jdbc;
+#[path = "server/logs.rs"]
+mod logs;
 #[path = "server/psql.rs"]
 mod psql;
 #[path = "server/python.rs"]

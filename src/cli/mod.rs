@@ -3,6 +3,7 @@
 mod bench;
 mod generate;
 mod ingest;
+mod logging;
 mod output;
 mod query;
 mod report;

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use clap::Args;
 use sapa::engine::Engine;
+use sapa::server::events::LogStatement;
 use sapa::server::{DEFAULT_LISTEN, Server, ServerOptions, TlsFiles, Users};
 use sapa::storage::DataLocation;
 
 use super::CliError;
+use super::logging::LogFormat;
 
 /// Arguments of `sapa serve`.
 #[derive(Debug, Args)]
@@ -44,6 +46,16 @@ pub(crate) struct ServeArgs {
     /// The statement_timeout every session starts with (e.g. 30s, 500ms, 5min; 0: none).
     #[arg(long, default_value = "0", value_parser = parse_duration)]
     statement_timeout: std::time::Duration,
+    /// Append the log (connections, logins, statements) to this file
+    /// instead of stderr.
+    #[arg(long, value_name = "PATH")]
+    log_file: Option<PathBuf>,
+    /// One JSON object per line, or text.
+    #[arg(long, value_enum, default_value = "json")]
+    log_format: LogFormat,
+    /// How much of each statement is logged: none, its kind, or all its text.
+    #[arg(long, default_value = "all", value_parser = |s: &str| s.parse::<LogStatement>())]
+    log_statement: LogStatement,
 }
 
 /// A number and the unit after it: `512M` → (`512`, `M`).
@@ -92,6 +104,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
+    super::logging::init(args.log_format, args.log_file.as_deref())?;
     // The users file and the TLS files are checked before the dataset is
     // opened: a mistake in them is reported at once, not after a long load.
     let users = match &args.users {
@@ -122,9 +135,19 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         users,
         tls,
         require_tls: args.require_tls,
+        log_statement: args.log_statement,
     };
     let server = Server::bind(engine, options).await?;
     let addr = server.local_addr();
+    tracing::info!(
+        target: sapa::server::events::TARGET,
+        event = "start",
+        version = env!("CARGO_PKG_VERSION"),
+        data = %data,
+        dataset_version = version,
+        listen = %addr,
+        users_file = args.users.as_ref().map(|p| p.display().to_string()),
+    );
     println!("Sapa is serving {data} (dataset version {version}) on {addr}");
     if encrypted {
         println!(

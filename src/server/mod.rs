@@ -32,6 +32,7 @@ mod catalog_subqueries;
 mod connection;
 mod copy;
 mod cursors;
+pub mod events;
 mod executor;
 mod frames;
 mod hooks;
@@ -163,6 +164,8 @@ pub struct ServerOptions {
     /// Refuse clients that did not negotiate TLS (SQLSTATE 28000). Needs
     /// [`ServerOptions::tls`].
     pub require_tls: bool,
+    /// How much of each statement the access log keeps ([`events`]).
+    pub log_statement: events::LogStatement,
 }
 
 /// How many clients may be logging in at once: twice the connections
@@ -187,6 +190,7 @@ impl Default for ServerOptions {
             users: None,
             tls: None,
             require_tls: false,
+            log_statement: events::LogStatement::default(),
         }
     }
 }
@@ -201,6 +205,7 @@ pub struct Server {
     /// Where connections run: the server's own threads, with stacks for
     /// the deepest statement allowed, whatever runtime accepts them.
     connections: executor::OwnedRuntime,
+    log_statement: events::LogStatement,
 }
 
 impl Server {
@@ -256,6 +261,7 @@ impl Server {
             logins,
             tls,
             connections,
+            log_statement: options.log_statement,
         })
     }
 
@@ -276,6 +282,7 @@ impl Server {
     /// Accepts connections until the task is dropped; each connection runs
     /// on its own task, and a failing connection closes only itself.
     pub async fn run(self) -> Result<(), ServerError> {
+        let mut next_conn = 0u64;
         loop {
             let (socket, peer) = match self.listener.accept().await {
                 Ok(accepted) => accepted,
@@ -294,6 +301,8 @@ impl Server {
                 log::warn!("{peer}: too many clients logging in at once; closed");
                 continue;
             };
+            next_conn += 1;
+            let log = events::ConnectionLog::new(next_conn, peer, self.log_statement);
             let shared = Arc::clone(&self.shared);
             let tls = self.tls.clone();
             let socket = match socket.into_std() {
@@ -309,7 +318,7 @@ impl Server {
                     Err(err) => return log::warn!("{peer}: {err}"),
                 };
                 let handlers = connection::ConnectionHandlers::new(shared, peer, Peer::of(&socket));
-                if let Err(err) = socket::serve(socket, tls, handlers, login).await {
+                if let Err(err) = socket::serve(socket, tls, handlers, login, log).await {
                     log::info!("connection from {peer} ended: {err}");
                 }
             });

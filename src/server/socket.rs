@@ -25,6 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{Framed, FramedParts};
 
 use super::cancel_requests::flag_of;
+use super::events::ConnectionLog;
 use super::frames::{Guarded, Seen, violation_of};
 use super::sqlstate::{code, user_error};
 
@@ -38,6 +39,7 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
     tls: Option<TlsAcceptor>,
     handlers: H,
     login: OwnedSemaphorePermit,
+    mut log: ConnectionLog,
 ) -> std::io::Result<()> {
     let peer = tcp.peer_addr()?;
     let deadline = tokio::time::sleep(STARTUP_DEADLINE);
@@ -134,6 +136,7 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
             flag.statement_starts();
         }
         idle = ends_cycle;
+        let noted = log.before(&message, logging_in);
         let result = if seen.not_utf8(this) {
             Err(user_error(
                 code::CHARACTER_NOT_IN_REPERTOIRE,
@@ -151,11 +154,16 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
             )
             .await
         };
-        if let Err(mut err) = result {
-            errors.on_error(&socket, &mut err);
-            process_error(&mut socket, err, extended_query).await?;
+        match result {
+            Ok(()) => log.after(&socket, noted, None),
+            Err(mut err) => {
+                errors.on_error(&socket, &mut err);
+                log.after(&socket, noted, Some(&err));
+                process_error(&mut socket, err, extended_query).await?;
+            }
         }
     }
+    log.end(&socket);
     drop(socket);
     give_back_freed_memory();
     Ok(())

@@ -38,6 +38,10 @@ use crate::engine::Scope;
 /// The only user when no users file is given.
 pub(crate) const DEFAULT_USER: &str = "sapa";
 
+/// The connection metadata key holding how the user logged in
+/// (`scram-sha-256`, or `trust` for loopback without a users file).
+pub(crate) const LOGIN_METHOD_METADATA: &str = "sapa.login_method";
+
 /// The connection metadata key holding the logged-in user's scope, as
 /// [`Scope`]'s `Display` prints it (`ministry`, `district:301`, …).
 pub const SCOPE_METADATA: &str = "sapa.scope";
@@ -174,6 +178,15 @@ impl Startup {
         client
             .metadata_mut()
             .insert(SCOPE_METADATA.to_string(), scope.to_string());
+        let method = if self.users.is_some() {
+            MECHANISM
+        } else {
+            "trust"
+        };
+        client.metadata_mut().insert(
+            LOGIN_METHOD_METADATA.to_string(),
+            method.to_ascii_lowercase(),
+        );
         if let Some(timeout) = self.statement_timeout {
             client.metadata_mut().insert(
                 STATEMENT_TIMEOUT_KEY.to_string(),
