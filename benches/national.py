@@ -168,8 +168,13 @@ def serve(args, users):
     """Starts the server; returns it, seconds to the first answer, and the
     bytes it read from disk by then."""
     t0 = time.monotonic()
+    # The access log goes to a file beside the dataset (on stderr, which
+    # nothing reads while the workloads run, it would fill the pipe).
+    log = Path(f"{args.data}.serve.log")
     server = subprocess.Popen([args.sapa, "serve", "--data", args.data, "--listen",
-                               f"127.0.0.1:{args.port}", "--users", str(users)],
+                               f"127.0.0.1:{args.port}", "--users", str(users),
+                               "--log-file", str(log), "--log-statement",
+                               os.environ.get("SAPA_BENCH_LOG_STATEMENT", "all")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     while True:
         if server.poll() is not None:

@@ -147,7 +147,9 @@ def main():
     args = ap.parse_args()
 
     port = free_port()
-    command = [args.sapa, "serve", "--listen", f"127.0.0.1:{port}"]
+    # The access log goes to a file (on stderr, unread, it would fill the pipe).
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"sapa-soak-{port}.log"
+    command = [args.sapa, "serve", "--listen", f"127.0.0.1:{port}", "--log-file", str(log)]
     if args.data:
         command += ["--data", args.data]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -192,6 +194,7 @@ def main():
     server.wait()
 
     print(f"{args.clients} clients for {took:.0f} s against {args.data or 'the built-in sample'}")
+    print(f"  the server's access log: {log} ({sum(1 for _ in open(log))} lines)")
     for key, n in sorted(tally.counts.items()):
         print(f"  {key:40} {n:6}")
     print(f"server RSS: before {before / 1024:.0f} MiB, peak {peak[0] / 1024:.0f} MiB, "

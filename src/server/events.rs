@@ -77,6 +77,8 @@ pub(crate) struct Statement<'a> {
     pub(crate) protocol: &'static str,
     pub(crate) text: &'a str,
     pub(crate) took: Duration,
+    /// Rows it answered (as its CommandComplete tags counted them).
+    pub(crate) rows: Option<u64>,
     /// The SQLSTATE it failed with, if it failed.
     pub(crate) sqlstate: Option<&'a str>,
 }
@@ -118,6 +120,7 @@ pub(crate) fn statement(log: LogStatement, s: &Statement<'_>) {
         kind,
         text,
         duration_ms,
+        rows = s.rows,
         outcome,
         sqlstate = s.sqlstate,
     );
@@ -217,12 +220,14 @@ impl ConnectionLog {
     }
 
     /// Logs what `pending` turned into on `client`: a login, a failed one,
-    /// or a statement; `failed` is the error it ended with.
+    /// or a statement; `failed` is the error it ended with, `rows` the rows
+    /// it answered.
     pub(crate) fn after<C: ClientInfo>(
         &mut self,
         client: &C,
         pending: Pending,
         failed: Option<&PgWireError>,
+        rows: Option<u64>,
     ) {
         let code = failed.map(|err| match err {
             PgWireError::UserError(info) => info.code.clone(),
@@ -265,6 +270,7 @@ impl ConnectionLog {
                 protocol,
                 text: &text,
                 took: pending.started.elapsed(),
+                rows,
                 sqlstate: code.as_deref(),
             },
         );

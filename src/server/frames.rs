@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -38,12 +39,17 @@ const CANCEL_REQUEST: u32 = 80_877_102;
 #[error("invalid frontend message: {0}")]
 pub(crate) struct Violation(String);
 
-/// What the frames let through carried that the statement path must know.
+/// What the frames let through carried that the statement path must know,
+/// and what the server answered that its log must know.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     /// Numbers of the frames (counted from the first after TLS
     /// negotiation) whose query text is not valid UTF-8.
     not_utf8: Mutex<VecDeque<u64>>,
+    /// Rows the CommandComplete messages sent since last asked counted.
+    rows: AtomicU64,
+    /// CommandComplete messages sent since last asked.
+    completed: AtomicU64,
 }
 
 impl Seen {
@@ -61,6 +67,13 @@ impl Seen {
         false
     }
 
+    /// The rows the statements answered since last asked, if any
+    /// completed (their CommandComplete tags: `SELECT 5`, `FETCH 2`).
+    pub(crate) fn take_rows(&self) -> Option<u64> {
+        let rows = self.rows.swap(0, Ordering::SeqCst);
+        (self.completed.swap(0, Ordering::SeqCst) > 0).then_some(rows)
+    }
+
     fn mark_not_utf8(&self, index: u64) {
         self.not_utf8
             .lock()
@@ -69,9 +82,73 @@ impl Seen {
     }
 }
 
+/// Where the server's answer stands, read as it is written: the header
+/// of the next message, then its body (kept only for CommandComplete).
+#[derive(Debug, Default)]
+struct Outgoing {
+    header: Vec<u8>,
+    kind: u8,
+    remaining: usize,
+    tag: Vec<u8>,
+}
+
+impl Outgoing {
+    fn feed(&mut self, mut bytes: &[u8], seen: &Seen) {
+        while !bytes.is_empty() {
+            if self.remaining == 0 && self.header.len() < 5 {
+                let n = (5 - self.header.len()).min(bytes.len());
+                self.header.extend_from_slice(&bytes[..n]);
+                bytes = &bytes[n..];
+                if self.header.len() == 5 {
+                    self.kind = self.header[0];
+                    let len = i32::from_be_bytes([
+                        self.header[1],
+                        self.header[2],
+                        self.header[3],
+                        self.header[4],
+                    ]);
+                    self.remaining = usize::try_from(len).unwrap_or(4).saturating_sub(4);
+                    self.header.clear();
+                    self.tag.clear();
+                    if self.remaining == 0 {
+                        self.finish(seen);
+                    }
+                }
+                continue;
+            }
+            let n = self.remaining.min(bytes.len());
+            if self.kind == b'C' {
+                self.tag.extend_from_slice(&bytes[..n]);
+            }
+            self.remaining -= n;
+            bytes = &bytes[n..];
+            if self.remaining == 0 {
+                self.finish(seen);
+            }
+        }
+    }
+
+    fn finish(&mut self, seen: &Seen) {
+        if self.kind != b'C' {
+            return;
+        }
+        let tag = String::from_utf8_lossy(&self.tag);
+        let rows = tag
+            .trim_end_matches('\0')
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        seen.rows.fetch_add(rows, Ordering::SeqCst);
+        seen.completed.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// A socket whose reads yield only whole, well-formed frames.
 pub(crate) struct Guarded<IO> {
     io: IO,
+    /// What is being written, for the log's row counts.
+    outgoing: Outgoing,
     /// Bytes read from the socket, not yet checked.
     raw: BytesMut,
     /// Checked frames, handed to the reader.
@@ -90,6 +167,7 @@ impl<IO> Guarded<IO> {
     pub(crate) fn new(io: IO, buffered: BytesMut, seen: Arc<Seen>) -> Guarded<IO> {
         Guarded {
             io,
+            outgoing: Outgoing::default(),
             raw: buffered,
             ready: BytesMut::new(),
             typed: false,
@@ -374,7 +452,10 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Guarded<IO> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        let this = &mut *self;
+        let written = ready!(Pin::new(&mut this.io).poll_write(cx, buf))?;
+        this.outgoing.feed(&buf[..written], &this.seen);
+        Poll::Ready(Ok(written))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -500,6 +581,26 @@ mod tests {
             (0..4).map(|i| seen.not_utf8(i)).collect::<Vec<_>>(),
             [false, false, true, true]
         );
+    }
+
+    #[test]
+    fn rows_are_counted_from_the_tags_written_whatever_the_pieces() {
+        let seen = Seen::default();
+        let mut out = Outgoing::default();
+        let mut bytes = typed(b'T', b"\0\x01x\0");
+        bytes.extend(typed(b'D', b"\0\x01\0\0\0\x011"));
+        bytes.extend(typed(b'C', b"SELECT 12\0"));
+        bytes.extend(typed(b'C', b"FETCH 3\0"));
+        bytes.extend(typed(b'C', b"SET\0"));
+        bytes.extend(typed(b'Z', b"I"));
+        // Written a byte at a time, then whole.
+        for b in &bytes {
+            out.feed(std::slice::from_ref(b), &seen);
+        }
+        assert_eq!(seen.take_rows(), Some(15));
+        assert_eq!(seen.take_rows(), None);
+        out.feed(&bytes, &seen);
+        assert_eq!(seen.take_rows(), Some(15));
     }
 
     #[test]

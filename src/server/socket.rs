@@ -155,10 +155,10 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
             .await
         };
         match result {
-            Ok(()) => log.after(&socket, noted, None),
+            Ok(()) => log.after(&socket, noted, None, seen.take_rows()),
             Err(mut err) => {
                 errors.on_error(&socket, &mut err);
-                log.after(&socket, noted, Some(&err));
+                log.after(&socket, noted, Some(&err), seen.take_rows());
                 process_error(&mut socket, err, extended_query).await?;
             }
         }

@@ -127,6 +127,7 @@ async fn logins_statements_and_refusals_are_logged_as_json_lines() {
         (Some("SELECT"), Some("ok"))
     );
     assert!(select["duration_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(select["rows"], 1);
     assert_eq!(select["conn"], conn);
     let create = find(&events, |e| e["text"] == "CREATE TABLE x (a int)").expect("refusal");
     assert_eq!(
@@ -135,6 +136,8 @@ async fn logins_statements_and_refusals_are_logged_as_json_lines() {
     );
     let extended = find(&events, |e| e["text"] == "SELECT $1::int + 1").expect("extended");
     assert_eq!(extended["protocol"], "extended");
+    assert_eq!(extended["rows"], 1);
+    assert!(create.get("rows").is_none(), "{create}");
     let failed = find(&events, |e| e["event"] == "login_failed").expect("login_failed");
     assert_eq!(
         (failed["user"].as_str(), failed["sqlstate"].as_str()),
