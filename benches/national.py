@@ -20,25 +20,8 @@ import argparse, datetime, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sapa"
-VENV = Path(os.environ.get("SAPA_BENCH_VENV", CACHE / "bench-venv"))
-REQUIREMENTS = ["psycopg[binary]>=3.2,<3.4", "duckdb>=2.0,<2.1"]
-
-
-def in_venv():
-    """Re-runs this script inside its virtualenv, made on first use."""
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    probe = subprocess.run([str(python), "-c", "import psycopg, duckdb"], capture_output=True) \
-        if python.exists() else None
-    if probe is None or probe.returncode != 0:
-        print(f"installing {', '.join(REQUIREMENTS)} into {VENV}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        *REQUIREMENTS], check=True)
-    os.execv(str(python), [str(python), *sys.argv])
-
+sys.path.insert(0, str(HERE))
+from bench_venv import in_venv  # noqa: E402
 
 in_venv()
 
@@ -46,7 +29,6 @@ import statistics, threading  # noqa: E402
 import duckdb  # noqa: E402
 import psycopg  # noqa: E402
 
-sys.path.insert(0, str(HERE))
 import national_duckdb as ref  # noqa: E402
 
 YEAR, PERIOD = 2024, "Q1"

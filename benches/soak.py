@@ -16,22 +16,8 @@ import argparse, os, random, socket, subprocess, sys, threading, time
 from collections import Counter
 from pathlib import Path
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sapa"
-VENV = Path(os.environ.get("SAPA_BENCH_VENV", CACHE / "bench-venv"))
-
-
-def in_venv():
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    probe = subprocess.run([str(python), "-c", "import psycopg"], capture_output=True) \
-        if python.exists() else None
-    if probe is None or probe.returncode != 0:
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "psycopg[binary]>=3.2,<3.4"],
-                       check=True)
-    os.execv(str(python), [str(python), *sys.argv])
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_venv import in_venv  # noqa: E402
 
 in_venv()
 

@@ -12,9 +12,10 @@ use clap::{Args, Subcommand};
 
 use super::CliError;
 
-/// The benchmark's driver and its DuckDB reference queries.
-const SCRIPTS: [(&str, &str); 2] = [
+/// The benchmark's driver, its virtualenv and its DuckDB reference queries.
+const SCRIPTS: [(&str, &str); 3] = [
     ("national.py", include_str!("../../benches/national.py")),
+    ("bench_venv.py", include_str!("../../benches/bench_venv.py")),
     (
         "national_duckdb.py",
         include_str!("../../benches/national_duckdb.py"),
