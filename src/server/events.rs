@@ -186,6 +186,8 @@ impl ConnectionLog {
     pub(crate) fn before(&mut self, message: &PgWireFrontendMessage, logging_in: bool) -> Pending {
         let name = |n: &Option<String>| n.clone().unwrap_or_default();
         let statement = match message {
+            // No statement events: no texts kept or copied either.
+            _ if self.log == LogStatement::None => None,
             PgWireFrontendMessage::Query(query) => Some(("simple", query.query.clone(), false)),
             PgWireFrontendMessage::Parse(parse) => {
                 self.prepared.insert(name(&parse.name), parse.query.clone());

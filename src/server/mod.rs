@@ -34,6 +34,7 @@ mod copy;
 mod cursors;
 pub mod events;
 mod executor;
+mod frame_checks;
 mod frames;
 mod hooks;
 mod information_schema;
