@@ -342,3 +342,47 @@ fn what_a_delta_may_do_is_accepted_and_said() {
     assert_ne!(after.0, before.0, "a new version");
     assert!(after.1.contains("2025-05-30"), "{}", after.1);
 }
+
+/// With `--log-file` (or `SAPA_LOG_FILE`) an ingest leaves an audit line:
+/// a commit with its version, rows and who ran it, or a refusal with the
+/// reason that names the file.
+#[test]
+fn ingests_are_logged_as_commits_or_refusals() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("audit.jsonl");
+    let input = input_dir(root.path(), "valid", &files(&[]));
+    let data = root.path().join("data");
+    let logged = |input: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_sapa"))
+            .args(["ingest", input.to_str().unwrap(), "--quiet"])
+            .args(["--data", data.to_str().unwrap()])
+            .env("SAPA_LOG_FILE", &log)
+            .env("USER", "operator-7")
+            .output()
+            .unwrap()
+    };
+    assert!(logged(&input).status.success());
+    let bad = input_dir(
+        root.path(),
+        "bad",
+        &[("schools.csv", b"school_id\n".to_vec())],
+    );
+    assert!(!logged(&bad).status.success());
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let (commit, refusal) = (&events[0], &events[1]);
+    assert_eq!(commit["event"], "commit");
+    assert_eq!(commit["command"], "ingest");
+    assert_eq!(commit["os_user"], "operator-7");
+    assert_eq!(commit["version"], 1);
+    assert!(commit["rows"].as_u64().unwrap() > 0, "{commit}");
+    assert_eq!(refusal["event"], "commit_refused");
+    assert!(
+        refusal["reason"].as_str().unwrap().contains("schools.csv"),
+        "{refusal}"
+    );
+}

@@ -182,7 +182,38 @@ async fn the_commands_register_refuse_list_and_pick_the_version_as_of() {
 
     // The end of 19 October is before version 2; the end of 20 October
     // is after it; nothing was committed by the end of 4 October.
-    stdout(&register("early", Some("2024-10-19")));
+    let audit = root.path().join("audit.jsonl");
+    let a = audit.to_str().unwrap();
+    stdout(&sapa(&[
+        "snapshot",
+        "register",
+        "--data",
+        d,
+        "--name",
+        "early",
+        "--as-of",
+        "2024-10-19",
+        "--log-file",
+        a,
+    ]));
+    let logged: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&audit).unwrap().trim()).unwrap();
+    assert_eq!(
+        (
+            &logged["event"],
+            &logged["command"],
+            &logged["snapshot"],
+            &logged["version"]
+        ),
+        (
+            &"commit".into(),
+            &"snapshot register".into(),
+            &"early".into(),
+            &1.into()
+        ),
+        "{logged}"
+    );
+    assert_eq!(logged["rows"], 18);
     stdout(&register("Late-Oct", Some("2024-10-20")));
     let out = register("too-early", Some("2024-10-04"));
     assert!(!out.status.success());

@@ -4,6 +4,8 @@
 // Test helpers outside #[test] functions fail the test by panicking.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "server/activity.rs"]
+mod activity;
 #[path = "server/hostile.rs"]
 mod hostile;
 #[path = "server/jdbc.rs"]

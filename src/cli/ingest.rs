@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sapa::ingest::{IngestOptions, IngestReport, Progress, ingest_dir};
 use sapa::storage::DataLocation;
 
+use super::logging::{self, LogArgs};
 use super::{CliError, default_data_dir};
 
 /// Arguments of `sapa ingest`.
@@ -27,9 +28,14 @@ pub(crate) struct IngestArgs {
     /// Print no progress bar.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 pub(crate) async fn run(args: IngestArgs) -> Result<(), CliError> {
+    if let Some(file) = &args.log.log_file {
+        logging::init(args.log.log_format, Some(file))?;
+    }
     let data = args
         .data
         .unwrap_or_else(|| default_data_dir().display().to_string());
@@ -52,7 +58,24 @@ pub(crate) async fn run(args: IngestArgs) -> Result<(), CliError> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let report = result?;
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            logging::ingest_not_committed(&data, &args.input, &err.to_string());
+            return Err(err.into());
+        }
+    };
+    if report.committed {
+        logging::ingest_committed(
+            &data,
+            &args.input,
+            report.version,
+            report.marks_new,
+            report.elapsed.as_secs_f64(),
+        );
+    } else {
+        logging::ingest_not_committed(&data, &args.input, "nothing new");
+    }
     print_report(&report, &data);
     Ok(())
 }

@@ -1,6 +1,7 @@
-//! Where `sapa serve`'s log goes (`--log-file`, `--log-format`): the
-//! server's access and query events ([`sapa::server::events`]) and its
-//! other notices, one JSON object or one text line each.
+//! Where the log goes (`--log-file`, `--log-format`): the server's access
+//! and query events ([`sapa::server::events`]) and its other notices, and
+//! the commits of `sapa ingest` and `sapa snapshot register`, one JSON
+//! object or one text line each.
 //!
 //! A log file that cannot be written (a full disk) never stops the
 //! server: the failure is reported once on stderr and lines are dropped
@@ -14,6 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use tracing::Level;
 
+use sapa::server::events::TARGET;
+
 use super::CliError;
 
 /// How log lines are written.
@@ -23,6 +26,73 @@ pub(crate) enum LogFormat {
     Json,
     /// Human-readable lines.
     Text,
+}
+
+/// Where the log goes: the flags `serve`, `ingest` and `snapshot register`
+/// share (their environment variables let an operator set them once).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LogArgs {
+    /// Append the log to this file (serve: instead of stderr; ingest and
+    /// snapshot register: their commits, else not logged).
+    #[arg(long, value_name = "PATH", env = "SAPA_LOG_FILE")]
+    pub(crate) log_file: Option<PathBuf>,
+    /// One JSON object per line, or text.
+    #[arg(long, value_enum, default_value = "json", env = "SAPA_LOG_FORMAT")]
+    pub(crate) log_format: LogFormat,
+}
+
+/// Who ran a command: the operating-system user.
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| {
+            // SAFETY: `getuid` cannot fail and touches no memory.
+            let uid = unsafe { libc::getuid() };
+            format!("uid {uid}")
+        })
+}
+
+/// A commit of new data: `sapa ingest` added `rows` mark versions to
+/// `data` as `version` (read from `input`).
+pub(crate) fn ingest_committed(data: &str, input: &Path, version: u64, rows: u64, took_s: f64) {
+    tracing::info!(
+        target: TARGET,
+        event = "commit",
+        command = "ingest",
+        os_user = os_user(),
+        data,
+        input = %input.display(),
+        version,
+        rows,
+        duration_s = took_s,
+    );
+}
+
+/// An ingest that committed nothing: its error, or that nothing was new.
+pub(crate) fn ingest_not_committed(data: &str, input: &Path, reason: &str) {
+    tracing::warn!(
+        target: TARGET,
+        event = "commit_refused",
+        command = "ingest",
+        os_user = os_user(),
+        data,
+        input = %input.display(),
+        reason,
+    );
+}
+
+/// A snapshot registered: `name` freezes `version` of `data`.
+pub(crate) fn snapshot_registered(data: &str, name: &str, version: u64, rows: u64) {
+    tracing::info!(
+        target: TARGET,
+        event = "commit",
+        command = "snapshot register",
+        os_user = os_user(),
+        data,
+        snapshot = name,
+        version,
+        rows,
+    );
 }
 
 /// A log file that drops lines rather than fail.

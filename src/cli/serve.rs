@@ -10,7 +10,7 @@ use sapa::server::{DEFAULT_LISTEN, Server, ServerOptions, TlsFiles, Users};
 use sapa::storage::DataLocation;
 
 use super::CliError;
-use super::logging::LogFormat;
+use super::logging::LogArgs;
 
 /// Arguments of `sapa serve`.
 #[derive(Debug, Args)]
@@ -46,16 +46,15 @@ pub(crate) struct ServeArgs {
     /// The statement_timeout every session starts with (e.g. 30s, 500ms, 5min; 0: none).
     #[arg(long, default_value = "0", value_parser = parse_duration)]
     statement_timeout: std::time::Duration,
-    /// Append the log (connections, logins, statements) to this file
-    /// instead of stderr.
-    #[arg(long, value_name = "PATH")]
-    log_file: Option<PathBuf>,
-    /// One JSON object per line, or text.
-    #[arg(long, value_enum, default_value = "json")]
-    log_format: LogFormat,
+    #[command(flatten)]
+    log: LogArgs,
     /// How much of each statement is logged: none, its kind, or all its text.
     #[arg(long, default_value = "all", value_parser = |s: &str| s.parse::<LogStatement>())]
     log_statement: LogStatement,
+    /// Log statements that take at least this long (e.g. 500ms, 2s; 0:
+    /// every statement) once more, with their plan and its metrics.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    log_slow: Option<std::time::Duration>,
 }
 
 /// A number and the unit after it: `512M` → (`512`, `M`).
@@ -104,7 +103,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
-    super::logging::init(args.log_format, args.log_file.as_deref())?;
+    super::logging::init(args.log.log_format, args.log.log_file.as_deref())?;
     // The users file and the TLS files are checked before the dataset is
     // opened: a mistake in them is reported at once, not after a long load.
     let users = match &args.users {
@@ -136,6 +135,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         tls,
         require_tls: args.require_tls,
         log_statement: args.log_statement,
+        log_slow: args.log_slow,
     };
     let server = Server::bind(engine, options).await?;
     let addr = server.local_addr();

@@ -10,6 +10,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use sapa::storage::{DataLocation, SnapshotError, StoredTable, manifest, snapshot};
 
+use super::logging::{self, LogArgs};
 use super::output::{OutputFormat, write_batches};
 use super::{CliError, default_data_dir};
 
@@ -42,6 +43,8 @@ struct RegisterArgs {
     /// YYYY-MM-DD, instead of the current one.
     #[arg(long, value_name = "DATE")]
     as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 #[derive(Debug, Args)]
@@ -67,9 +70,18 @@ fn location(data: Option<String>) -> Result<DataLocation, CliError> {
 }
 
 async fn register(args: RegisterArgs) -> Result<(), CliError> {
+    if let Some(file) = &args.log.log_file {
+        logging::init(args.log.log_format, Some(file))?;
+    }
     let loc = location(args.data)?;
     let registered = snapshot::register(&loc, &args.name, args.as_of).await?;
     let m = manifest::read_manifest(&loc, registered.version).await?;
+    logging::snapshot_registered(
+        &loc.display(),
+        &registered.name,
+        registered.version,
+        m.rows(StoredTable::Marks),
+    );
     println!(
         "registered snapshot {} of {}: version {} (committed {}, {} marks); \
          query it as schema {} (e.g. SELECT * FROM {}.indicators)",

@@ -10,12 +10,16 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datafusion_postgres::pgwire::api::{ClientInfo, METADATA_USER, PgWireConnectionState};
 use datafusion_postgres::pgwire::error::PgWireError;
 use datafusion_postgres::pgwire::messages::PgWireFrontendMessage;
 
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::plans::{StatementPlans, render};
 use super::startup::{LOGIN_METHOD_METADATA, SCOPE_METADATA};
 
 /// The target of every access-log event.
@@ -45,6 +49,15 @@ impl std::str::FromStr for LogStatement {
             other => Err(format!("{other:?}: use none, kind or all")),
         }
     }
+}
+
+/// What the access log records of each connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogOptions {
+    /// How much of each statement's text is kept.
+    pub statement: LogStatement,
+    /// Statements at least this slow are logged again with their plan.
+    pub slow: Option<Duration>,
 }
 
 /// A connection was accepted.
@@ -126,6 +139,27 @@ pub(crate) fn statement(log: LogStatement, s: &Statement<'_>) {
     );
 }
 
+/// A statement ran for at least `--log-slow`: its plans, each operator
+/// with the metrics it gathered. The plans name the statement's literals,
+/// so they are logged only where its text is (`--log-statement all`).
+fn slow_statement(log: LogStatement, s: &Statement<'_>, plans: &[Arc<dyn ExecutionPlan>]) {
+    let text = (log == LogStatement::All).then_some(s.text);
+    let plan = (log == LogStatement::All && !plans.is_empty()).then(|| render(plans));
+    tracing::warn!(
+        target: TARGET,
+        event = "slow_statement",
+        conn = s.conn,
+        user = s.user,
+        scope = s.scope,
+        kind = kind_of(s.text),
+        text,
+        duration_ms = s.took.as_secs_f64() * 1000.0,
+        rows = s.rows,
+        sqlstate = s.sqlstate,
+        plan,
+    );
+}
+
 /// A connection ended.
 pub(crate) fn disconnected(
     conn: u64,
@@ -150,11 +184,12 @@ pub(crate) fn disconnected(
 pub(crate) struct ConnectionLog {
     conn: u64,
     peer: SocketAddr,
-    log: LogStatement,
+    options: LogOptions,
     started: Instant,
     statements: u64,
-    /// Prepared statements' texts, by name ("" the unnamed one).
-    prepared: HashMap<String, String>,
+    /// Prepared statements' texts, by name ("" the unnamed one): kept
+    /// whatever is logged, as `pg_stat_activity` shows them.
+    prepared: HashMap<String, Arc<str>>,
     /// Portals' statement names.
     portals: HashMap<String, String>,
 }
@@ -164,17 +199,24 @@ pub(crate) struct Pending {
     started: Instant,
     logging_in: bool,
     /// Protocol, text, and whether only a failure is logged (a Parse).
-    statement: Option<(&'static str, String, bool)>,
+    statement: Option<(&'static str, Arc<str>, bool)>,
+}
+
+impl Pending {
+    /// The text of the statement the message runs, if it runs one.
+    pub(crate) fn text(&self) -> Option<&Arc<str>> {
+        self.statement.as_ref().map(|(_, text, _)| text)
+    }
 }
 
 impl ConnectionLog {
     /// The log of connection `conn` from `peer`, just accepted.
-    pub(crate) fn new(conn: u64, peer: SocketAddr, log: LogStatement) -> ConnectionLog {
+    pub(crate) fn new(conn: u64, peer: SocketAddr, options: LogOptions) -> ConnectionLog {
         connected(conn, peer);
         ConnectionLog {
             conn,
             peer,
-            log,
+            options,
             started: Instant::now(),
             statements: 0,
             prepared: HashMap::new(),
@@ -186,12 +228,13 @@ impl ConnectionLog {
     pub(crate) fn before(&mut self, message: &PgWireFrontendMessage, logging_in: bool) -> Pending {
         let name = |n: &Option<String>| n.clone().unwrap_or_default();
         let statement = match message {
-            // No statement events: no texts kept or copied either.
-            _ if self.log == LogStatement::None => None,
-            PgWireFrontendMessage::Query(query) => Some(("simple", query.query.clone(), false)),
+            PgWireFrontendMessage::Query(query) => {
+                Some(("simple", Arc::from(query.query.as_str()), false))
+            }
             PgWireFrontendMessage::Parse(parse) => {
-                self.prepared.insert(name(&parse.name), parse.query.clone());
-                Some(("extended", parse.query.clone(), true))
+                let text: Arc<str> = Arc::from(parse.query.as_str());
+                self.prepared.insert(name(&parse.name), Arc::clone(&text));
+                Some(("extended", text, true))
             }
             PgWireFrontendMessage::Bind(bind) => {
                 self.portals
@@ -199,19 +242,18 @@ impl ConnectionLog {
                 None
             }
             PgWireFrontendMessage::Close(close) => {
-                let map = if close.target_type == b'S' {
-                    &mut self.prepared
+                if close.target_type == b'S' {
+                    self.prepared.remove(&name(&close.name));
                 } else {
-                    &mut self.portals
-                };
-                map.remove(&name(&close.name));
+                    self.portals.remove(&name(&close.name));
+                }
                 None
             }
             PgWireFrontendMessage::Execute(execute) => self
                 .portals
                 .get(&name(&execute.name))
                 .and_then(|statement| self.prepared.get(statement))
-                .map(|text| ("extended", text.clone(), false)),
+                .map(|text| ("extended", Arc::clone(text), false)),
             _ => None,
         };
         Pending {
@@ -256,6 +298,13 @@ impl ConnectionLog {
             }
             return;
         }
+        // Taken after every message, logged or not: a plan kept would
+        // keep what its operators hold (a join's hash table) alive.
+        let plans = client
+            .session_extensions()
+            .get::<Arc<StatementPlans>>()
+            .map(|plans| plans.take())
+            .unwrap_or_default();
         let Some((protocol, text, only_failures)) = pending.statement else {
             return;
         };
@@ -263,19 +312,20 @@ impl ConnectionLog {
             return;
         }
         self.statements += 1;
-        statement(
-            self.log,
-            &Statement {
-                conn: self.conn,
-                user: &meta(METADATA_USER),
-                scope: &meta(SCOPE_METADATA),
-                protocol,
-                text: &text,
-                took: pending.started.elapsed(),
-                rows,
-                sqlstate: code.as_deref(),
-            },
-        );
+        let done = Statement {
+            conn: self.conn,
+            user: &meta(METADATA_USER),
+            scope: &meta(SCOPE_METADATA),
+            protocol,
+            text: &text,
+            took: pending.started.elapsed(),
+            rows,
+            sqlstate: code.as_deref(),
+        };
+        statement(self.options.statement, &done);
+        if self.options.slow.is_some_and(|slow| done.took >= slow) {
+            slow_statement(self.options.statement, &done, &plans);
+        }
     }
 
     /// Logs the end of the connection.

@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod activity;
 mod cancel;
 mod cancel_requests;
 mod catalog_subqueries;
@@ -51,7 +52,9 @@ mod pg_keys;
 mod pg_lookup;
 mod pg_overrides;
 mod pg_proc;
+mod pg_stat_activity;
 mod pg_types;
+mod plans;
 mod portal_rows;
 mod read_only;
 mod rewrite;
@@ -167,6 +170,9 @@ pub struct ServerOptions {
     pub require_tls: bool,
     /// How much of each statement the access log keeps ([`events`]).
     pub log_statement: events::LogStatement,
+    /// Statements that take at least this long are logged with their plan
+    /// and its metrics (PostgreSQL's `log_min_duration_statement`).
+    pub log_slow: Option<std::time::Duration>,
 }
 
 /// How many clients may be logging in at once: twice the connections
@@ -192,6 +198,7 @@ impl Default for ServerOptions {
             tls: None,
             require_tls: false,
             log_statement: events::LogStatement::default(),
+            log_slow: None,
         }
     }
 }
@@ -206,7 +213,7 @@ pub struct Server {
     /// Where connections run: the server's own threads, with stacks for
     /// the deepest statement allowed, whatever runtime accepts them.
     connections: executor::OwnedRuntime,
-    log_statement: events::LogStatement,
+    log: events::LogOptions,
 }
 
 impl Server {
@@ -262,7 +269,10 @@ impl Server {
             logins,
             tls,
             connections,
-            log_statement: options.log_statement,
+            log: events::LogOptions {
+                statement: options.log_statement,
+                slow: options.log_slow,
+            },
         })
     }
 
@@ -303,7 +313,7 @@ impl Server {
                 continue;
             };
             next_conn += 1;
-            let log = events::ConnectionLog::new(next_conn, peer, self.log_statement);
+            let log = events::ConnectionLog::new(next_conn, peer, self.log);
             let shared = Arc::clone(&self.shared);
             let tls = self.tls.clone();
             let socket = match socket.into_std() {

@@ -42,6 +42,7 @@ use super::cancel::{deadline_of, unless_stopped};
 use super::cancel_requests::flag_of;
 use super::executor::Queries;
 use super::limits;
+use super::pg_stat_activity;
 use super::read_only::text_refusal;
 use super::sqlstate::{code, user_error};
 
@@ -96,10 +97,10 @@ impl StatementParser {
         limits::check_parsed(&written)?;
         let upstream = self.upstream.parse(sql).map_err(api_error)?;
         let Ok(written) = written else {
-            return Ok(upstream);
+            return Ok(qualified(upstream));
         };
         if written.len() != upstream.len() {
-            return Ok(upstream);
+            return Ok(qualified(upstream));
         }
         Ok(upstream
             .into_iter()
@@ -111,8 +112,16 @@ impl StatementParser {
                     theirs
                 }
             })
+            .map(pg_stat_activity::qualify)
             .collect())
     }
+}
+
+fn qualified(statements: Vec<Statement>) -> Vec<Statement> {
+    statements
+        .into_iter()
+        .map(pg_stat_activity::qualify)
+        .collect()
 }
 
 fn apply(rules: &Rules, mut statement: Statement) -> Statement {

@@ -128,14 +128,27 @@ pub(crate) fn setting(name: &str) -> Option<String> {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Constant {
     name: &'static str,
-    value: Option<String>,
+    value: ScalarValue,
     signature: Signature,
+}
+
+/// A function of no arguments answering `value`.
+pub(crate) fn constant(name: &'static str, value: ScalarValue) -> ScalarUDF {
+    Constant::scalar(name, value, 0..=0)
 }
 
 impl Constant {
     fn udf(
         name: &'static str,
         value: Option<String>,
+        arity: std::ops::RangeInclusive<usize>,
+    ) -> ScalarUDF {
+        Constant::scalar(name, ScalarValue::Utf8(value), arity)
+    }
+
+    fn scalar(
+        name: &'static str,
+        value: ScalarValue,
         arity: std::ops::RangeInclusive<usize>,
     ) -> ScalarUDF {
         let signatures = arity
@@ -163,10 +176,10 @@ impl ScalarUDFImpl for Constant {
         &self.signature
     }
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(self.value.data_type())
     }
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(self.value.clone())))
+        Ok(ColumnarValue::Scalar(self.value.clone()))
     }
 }
 

@@ -25,7 +25,13 @@ struct Overridden {
 #[async_trait]
 impl SchemaProvider for Overridden {
     fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
+        let mut names = self.inner.table_names();
+        for name in self.tables.keys() {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
@@ -36,7 +42,7 @@ impl SchemaProvider for Overridden {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
+        self.tables.contains_key(&name.to_ascii_lowercase()) || self.inner.table_exist(name)
     }
 }
 
@@ -84,6 +90,18 @@ pub(crate) async fn public_namespace(ctx: &SessionContext) -> Result<i32> {
     match found.first() {
         Some(oid) => Ok(*oid),
         None => plan_err!("pg_namespace has no public schema"),
+    }
+}
+
+/// The `pg_database` oid of database `name`.
+pub(crate) async fn database(ctx: &SessionContext, name: &str) -> Result<i32> {
+    let sql = format!(
+        "SELECT oid FROM pg_catalog.pg_database WHERE datname = '{}'",
+        name.replace('\'', "''")
+    );
+    match oids(ctx, &sql).await?.first() {
+        Some(oid) => Ok(*oid),
+        None => plan_err!("pg_database has no database {name}"),
     }
 }
 

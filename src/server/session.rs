@@ -25,6 +25,9 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContex
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use tokio::sync::Mutex;
 
+use super::activity::{Activity, Viewer};
+use super::pg_stat_activity::{self, CancelBackend, StatActivity};
+use super::plans::{RecordingPlanner, StatementPlans};
 use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
 use crate::engine::modo_draw::{self, ModoDraw};
 use crate::engine::read_only::ReadOnlyCatalogList;
@@ -39,6 +42,8 @@ pub struct SessionFactory {
     snapshots: Vec<OpenSnapshot>,
     scopes: Mutex<HashMap<Scope, SessionContext>>,
     memory: Arc<MemoryBudget>,
+    /// What the server's connections are doing (`pg_stat_activity`).
+    activity: Arc<Activity>,
 }
 
 impl std::fmt::Debug for SessionFactory {
@@ -66,7 +71,13 @@ impl SessionFactory {
             snapshots,
             scopes: Mutex::new(HashMap::new()),
             memory,
+            activity: Arc::default(),
         })
+    }
+
+    /// What the connections of the sessions made here are doing.
+    pub(crate) fn activity(&self) -> &Arc<Activity> {
+        &self.activity
     }
 
     /// The prepared session of `scope` (built on first use): fails if the
@@ -103,7 +114,19 @@ impl SessionFactory {
         pg_key_functions::register(&ctx);
         pg_proc::register(&ctx, CATALOG).await?;
         let settings = pg_overrides::settings(&ctx).await?;
-        pg_overrides::replace(&ctx, CATALOG, vec![("pg_settings", settings)])?;
+        let database = (
+            CATALOG.to_string(),
+            pg_overrides::database(&ctx, CATALOG).await?,
+        );
+        let activity = Arc::new(StatActivity::new(Arc::clone(&self.activity), database));
+        pg_overrides::replace(
+            &ctx,
+            CATALOG,
+            vec![
+                ("pg_settings", settings),
+                (pg_stat_activity::NAME, activity),
+            ],
+        )?;
         // Last: it fixes `pg_class` as the relations registered by now.
         pg_keys::register(&ctx, CATALOG).await?;
         let frozen = ReadOnlyCatalogList::wrap(Arc::clone(ctx.state().catalog_list()))?;
@@ -113,6 +136,7 @@ impl SessionFactory {
             // a path a user names.
             .with_table_factories(HashMap::new())
             .with_analyzer_rule(Arc::new(CheckedArithmetic))
+            .with_query_planner(Arc::new(RecordingPlanner))
             .with_physical_optimizer_rule(Arc::new(YieldingJoins))
             .build();
         Ok(SessionContext::new_with_state(state))
@@ -124,23 +148,36 @@ impl SessionFactory {
     }
 
     /// Turns `session` into `user`'s session in `scope`: a copy of the
-    /// scope's state with its own settings and memory pool, and
-    /// `current_user`/`session_user` answering `user`.
+    /// scope's state with its own settings and memory pool,
+    /// `current_user`/`session_user` answering `user`, and
+    /// `pg_stat_activity`/`pg_cancel_backend` reaching what `user` may see;
+    /// the plans its statements make are recorded in the returned
+    /// [`StatementPlans`] ([`super::plans`]).
     pub async fn log_in(
         &self,
         session: &SessionContext,
         user: &str,
         scope: Scope,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Arc<StatementPlans>, EngineError> {
         let prepared = self.scope(scope).await?;
         let runtime = RuntimeEnvBuilder::from_runtime_env(&prepared.runtime_env())
             .with_memory_pool(self.memory.session_pool())
             .build_arc()?;
+        let viewer = Viewer {
+            user: user.to_string(),
+            sees_all: scope == Scope::Ministry,
+        };
+        let plans = Arc::new(StatementPlans::default());
+        let mut config = prepared.state().config().clone();
+        config.set_extension(Arc::new(viewer.clone()));
+        config.set_extension(Arc::clone(&plans));
         let state = SessionStateBuilder::new_from_existing(prepared.state())
             .with_runtime_env(runtime)
+            .with_config(config)
             .build();
         *session.state_ref().write() = state;
         pg_functions::register_for_user(session, user);
-        Ok(())
+        session.register_udf(CancelBackend::udf(Arc::clone(&self.activity), viewer));
+        Ok(plans)
     }
 }

@@ -24,6 +24,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{Framed, FramedParts};
 
+use super::activity::Presence;
 use super::cancel_requests::flag_of;
 use super::events::ConnectionLog;
 use super::frames::{Guarded, Seen, violation_of};
@@ -73,6 +74,8 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
     // Between cycles: the next message starts one (a simple Query is one
     // cycle; an extended query's messages are one up to their Sync).
     let mut idle = true;
+    // The connection's row in `pg_stat_activity`, once it has logged in.
+    let mut presence: Option<Arc<Presence>> = None;
     loop {
         let logging_in = matches!(
             socket.state(),
@@ -137,6 +140,12 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
         }
         idle = ends_cycle;
         let noted = log.before(&message, logging_in);
+        if presence.is_none() && !logging_in {
+            presence = socket.session_extensions().get::<Presence>();
+        }
+        if let (Some(presence), Some(text)) = (&presence, noted.text()) {
+            presence.running(text);
+        }
         let result = if seen.not_utf8(this) {
             Err(user_error(
                 code::CHARACTER_NOT_IN_REPERTOIRE,
@@ -161,6 +170,9 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
                 log.after(&socket, noted, Some(&err), seen.take_rows());
                 process_error(&mut socket, err, extended_query).await?;
             }
+        }
+        if ends_cycle && let Some(presence) = &presence {
+            presence.idle(socket.transaction_status());
         }
     }
     log.end(&socket);

@@ -184,6 +184,12 @@ fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &
     if let Some(super::subquery_value::SubqueryError::MoreThanOneRow) = err.downcast_ref() {
         return code::CARDINALITY_VIOLATION;
     }
+    if err
+        .downcast_ref::<super::pg_stat_activity::CancelRefused>()
+        .is_some()
+    {
+        return code::INSUFFICIENT_PRIVILEGE;
+    }
     if is_regex_error(&err.to_string()) {
         return code::INVALID_REGULAR_EXPRESSION;
     }

@@ -7,6 +7,7 @@
 use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -27,8 +28,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use datafusion::prelude::SessionContext;
 
 use super::PG_VERSION;
+use super::activity::Backend;
 use super::cancel::STATEMENT_TIMEOUT_KEY;
-use super::cancel_requests::CancelRequests;
+use super::cancel_requests::{CancelRequests, flag_of};
+use super::pg_stat_activity::backend_pid;
 use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
 use super::session::SessionFactory;
 use super::sqlstate::{code, fatal_error};
@@ -165,7 +168,8 @@ impl Startup {
         user: &str,
         scope: Scope,
     ) -> PgWireResult<()> {
-        self.sessions
+        let plans = self
+            .sessions
             .log_in(&self.session, user, scope)
             .await
             .map_err(|err| {
@@ -175,6 +179,8 @@ impl Startup {
                     format!("the scope of user \"{user}\" cannot be served: {err}"),
                 )
             })?;
+        // The connection loop takes each statement's plans from here.
+        client.session_extensions().insert(plans);
         client
             .metadata_mut()
             .insert(SCOPE_METADATA.to_string(), scope.to_string());
@@ -215,7 +221,31 @@ impl Startup {
         // A CancelRequest carrying this pid and key reaches the
         // connection's running statement; it is unregistered as it ends.
         self.cancels.register(client, pid, secret);
+        self.session.register_udf(backend_pid(pid));
+        self.join_activity(client, pid);
         finish_authentication(client, &server_parameters()).await
+    }
+
+    /// Shows the connection in `pg_stat_activity` until it ends.
+    fn join_activity<C: ClientInfo>(&self, client: &C, pid: i32) {
+        let meta = |key: &str| client.metadata().get(key).cloned().unwrap_or_default();
+        let now = SystemTime::now();
+        let presence = self.sessions.activity().join(
+            Backend {
+                pid,
+                user: meta(METADATA_USER),
+                application_name: meta("application_name"),
+                peer: self.peer,
+                backend_start: now,
+                xact_start: None,
+                query_start: None,
+                state_change: now,
+                state: "idle",
+                query: Arc::from(""),
+            },
+            flag_of(client).as_ref(),
+        );
+        client.session_extensions().insert(presence);
     }
 
     fn login(&self) -> MutexGuard<'_, Login> {

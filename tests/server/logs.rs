@@ -182,3 +182,55 @@ async fn statement_text_is_left_out_when_asked() {
             .contains("a secret literal")
     );
 }
+
+/// Under `--log-slow` a statement at least that slow is logged again with
+/// its plan and the metrics its operators gathered; a faster one is not.
+#[tokio::test]
+async fn slow_statements_are_logged_with_their_plan_and_metrics() {
+    let data = dataset().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.jsonl");
+    let (mut child, addr) = serve(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--log-file",
+        log.to_str().unwrap(),
+        "--log-slow",
+        "300ms",
+    ]);
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let client = super::support::connect(addr).await;
+    // About a second of work on two cores (60 million rows into a million
+    // groups), all of it in one plan.
+    let slow = "SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 60000000) g";
+    client.simple_query(slow).await.unwrap();
+    client.simple_query("SELECT 1").await.unwrap();
+    drop(client);
+    let events = events(&log, |events| {
+        events.iter().any(|e| e["event"] == "disconnect")
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let statements: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "statement")
+        .collect();
+    assert_eq!(statements.len(), 2, "{events:?}");
+    for statement in statements {
+        let took = statement["duration_ms"].as_f64().unwrap();
+        let logged = find(&events, |e| {
+            e["event"] == "slow_statement" && e["text"] == statement["text"]
+        });
+        // Whatever the machine's speed: logged again exactly when slow.
+        assert_eq!(logged.is_some(), took >= 300.0, "{statement}");
+    }
+    let logged = find(&events, |e| {
+        e["event"] == "slow_statement" && e["text"] == slow
+    })
+    .expect("the slow statement is logged with its plan");
+    let plan = logged["plan"].as_str().unwrap();
+    assert!(plan.contains("AggregateExec"), "{plan}");
+    assert!(plan.contains("output_rows=60.00 M"), "{plan}");
+    assert!(plan.contains("elapsed_compute="), "{plan}");
+    assert_eq!(logged["rows"], 1);
+}
