@@ -6,6 +6,8 @@
 
 #[path = "server/activity.rs"]
 mod activity;
+#[path = "server/asyncpg.rs"]
+mod asyncpg;
 #[path = "server/hostile.rs"]
 mod hostile;
 #[path = "server/jdbc.rs"]

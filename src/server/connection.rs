@@ -15,12 +15,14 @@ use super::cancel_requests::CancelRequests;
 use super::copy::CopyHook;
 use super::cursors::Cursors;
 use super::executor::QueryRuntime;
+use super::fetch::Fetches;
 use super::hooks::{Deallocate, ShowGuard};
 use super::peer::Peer;
 use super::read_only::ReadOnly;
 use super::rewrite::Rewrites;
 use super::service::Cancellable;
 use super::session::SessionFactory;
+use super::settings::SessionCommands;
 use super::sqlstate::classify;
 use super::startup::{Slots, Startup};
 use super::transactions::Transactions;
@@ -89,7 +91,7 @@ impl ConnectionHandlers {
 
 /// The statement hooks, in order: the read-only guard, the transaction
 /// block's (nothing else runs in an aborted block), ours, our `DECLARE`,
-/// then `datafusion-postgres`'s `FETCH`/`CLOSE` and `SET`/`SHOW`.
+/// `FETCH`, `MOVE` and `CLOSE`, `RESET` and `LISTEN`/`UNLISTEN`, then `datafusion-postgres`'s `SET`/`SHOW`.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
     vec![
         Arc::new(ReadOnly),
@@ -99,6 +101,8 @@ fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
         Arc::new(Rewrites),
         Arc::new(CopyHook),
         Arc::new(Cursors),
+        Arc::new(Fetches),
+        Arc::new(SessionCommands),
         Arc::new(CursorStatementHook),
         Arc::new(SetShowHook),
     ]

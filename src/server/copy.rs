@@ -228,8 +228,39 @@ async fn run(ctx: &SessionContext, query: &str, format: CopyFormat) -> PgWireRes
         };
         futures::stream::iter(items)
     });
-    let stream = futures::stream::iter(header.map(Ok)).chain(rows);
-    Ok(Response::CopyOut(CopyResponse::new(0, columns, stream)))
+    Ok(Response::CopyOut(CopyResponse::new(
+        0,
+        columns,
+        with_header(header, rows),
+    )))
+}
+
+/// `rows` with `header` in front, in the first row's message: pgwire's
+/// `COPY n` tag counts messages, and a header of its own made it one more
+/// than the rows. (With no rows the header goes alone and is counted.)
+fn with_header(
+    header: Option<CopyData>,
+    rows: impl futures::Stream<Item = PgWireResult<CopyData>> + Send + 'static,
+) -> impl futures::Stream<Item = PgWireResult<CopyData>> + Send + 'static {
+    let rows = Box::pin(rows);
+    futures::stream::unfold(
+        (header, rows, false),
+        |(header, mut rows, done)| async move {
+            if done {
+                return None;
+            }
+            match (header, rows.next().await) {
+                (Some(header), Some(Ok(first))) => {
+                    let mut joined = header.data.to_vec();
+                    joined.extend_from_slice(&first.data);
+                    Some((Ok(CopyData::new(joined.into())), (None, rows, false)))
+                }
+                (Some(header), None) => Some((Ok(header), (None, rows, true))),
+                (_, Some(item)) => Some((item, (None, rows, false))),
+                (None, None) => None,
+            }
+        },
+    )
 }
 
 #[async_trait]

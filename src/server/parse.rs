@@ -41,6 +41,7 @@ use datafusion_postgres::{Parser, QueryHook};
 use super::cancel::{deadline_of, unless_stopped};
 use super::cancel_requests::flag_of;
 use super::executor::Queries;
+use super::fetch;
 use super::limits;
 use super::pg_stat_activity;
 use super::read_only::text_refusal;
@@ -93,6 +94,15 @@ impl StatementParser {
     /// the subquery-dropping one.
     pub(crate) fn parse(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
         limits::check_text(sql)?;
+        if let Some(statements) = fetch::with_cursor_commands(sql, |text| self.parse_checked(text))
+        {
+            return statements;
+        }
+        self.parse_checked(sql)
+    }
+
+    /// [`Self::parse`] of text whose size is checked.
+    fn parse_checked(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
         let written = SqlParser::parse_sql(&PostgreSqlDialect {}, sql);
         limits::check_parsed(&written)?;
         let upstream = self.upstream.parse(sql).map_err(api_error)?;

@@ -53,6 +53,9 @@ pub(crate) fn register(ctx: &SessionContext) {
     // reflection) ask only for expression columns, and Sapa's indexes have
     // none. (The whole-index forms are not provided.)
     replace(ctx, Constant::udf("pg_get_indexdef", None, 3..=3));
+    // A read-only server takes no advisory locks, so there are none to
+    // release: asyncpg's pool sends it whenever a connection is returned.
+    replace(ctx, Constant::udf("pg_advisory_unlock_all", None, 0..=0));
     replace(ctx, super::pg_json::udf());
     ctx.register_udaf(super::subquery_value::udaf());
     for udf in super::int_vectors::udfs() {

@@ -112,7 +112,9 @@ pub(crate) fn refusal(statement: &Statement) -> Option<String> {
         | Statement::Execute { .. }
         | Statement::Fetch { .. }
         | Statement::Close { .. }
-        | Statement::Reset(_) => None,
+        | Statement::Reset(_)
+        // Nothing is ever listened to: stopping is harmless.
+        | Statement::UNLISTEN { .. } => None,
         other => Some(format!(
             "{} is not allowed: Sapa is read-only (queries and session statements only)",
             kind(other)

@@ -28,6 +28,7 @@ use super::activity::Presence;
 use super::cancel_requests::flag_of;
 use super::events::ConnectionLog;
 use super::frames::{Guarded, Seen, violation_of};
+use super::settings::SessionSettings;
 use super::sqlstate::{code, user_error};
 
 /// How long a client has from connecting to being logged in.
@@ -76,6 +77,8 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
     let mut idle = true;
     // The connection's row in `pg_stat_activity`, once it has logged in.
     let mut presence: Option<Arc<Presence>> = None;
+    // What `set_config` changed waits here for the connection to apply it.
+    let mut settings: Option<Arc<SessionSettings>> = None;
     loop {
         let logging_in = matches!(
             socket.state(),
@@ -142,6 +145,10 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
         let noted = log.before(&message, logging_in);
         if presence.is_none() && !logging_in {
             presence = socket.session_extensions().get::<Presence>();
+            settings = socket
+                .session_extensions()
+                .get::<Arc<SessionSettings>>()
+                .map(|s| Arc::clone(s.as_ref()));
         }
         if let (Some(presence), Some(text)) = (&presence, noted.text()) {
             presence.running(text);
@@ -170,6 +177,9 @@ pub(crate) async fn serve<H: PgWireServerHandlers>(
                 log.after(&socket, noted, Some(&err), seen.take_rows());
                 process_error(&mut socket, err, extended_query).await?;
             }
+        }
+        if let Some(settings) = &settings {
+            settings.sync(&mut socket);
         }
         if ends_cycle && let Some(presence) = &presence {
             presence.idle(socket.transaction_status());

@@ -41,6 +41,9 @@ pub(crate) mod code {
     pub(crate) const IN_FAILED_TRANSACTION: &str = "25P02";
     pub(crate) const INVALID_SAVEPOINT: &str = "3B001";
     pub(crate) const QUERY_CANCELED: &str = "57014";
+    pub(crate) const INVALID_CURSOR_NAME: &str = "34000";
+    pub(crate) const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
+    pub(crate) const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
     pub(crate) const INTERNAL: &str = "XX000";
 }
 
@@ -183,6 +186,9 @@ fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &
     }
     if let Some(super::subquery_value::SubqueryError::MoreThanOneRow) = err.downcast_ref() {
         return code::CARDINALITY_VIOLATION;
+    }
+    if let Some(setting) = err.downcast_ref::<super::settings::SettingError>() {
+        return setting.sqlstate();
     }
     if err
         .downcast_ref::<super::pg_stat_activity::CancelRefused>()

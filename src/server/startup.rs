@@ -34,6 +34,7 @@ use super::cancel_requests::{CancelRequests, flag_of};
 use super::pg_stat_activity::backend_pid;
 use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
 use super::session::SessionFactory;
+use super::settings::{self, SessionSettings};
 use super::sqlstate::{code, fatal_error};
 use super::users::Users;
 use crate::engine::Scope;
@@ -222,6 +223,12 @@ impl Startup {
         // connection's running statement; it is unregistered as it ends.
         self.cancels.register(client, pid, secret);
         self.session.register_udf(backend_pid(pid));
+        let settings = Arc::new(SessionSettings::at_login(&*client));
+        for udf in settings::udfs(&settings) {
+            self.session.deregister_udf(udf.name());
+            self.session.register_udf(udf);
+        }
+        client.session_extensions().insert(settings);
         self.join_activity(client, pid);
         finish_authentication(client, &server_parameters()).await
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real PostgreSQL clients the server tests drive: psql (and
 # openssl, for the TLS tests' certificates), a JDK with pgjdbc (Debian's
-# libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy and pandas in a
-# virtualenv at target/clients-venv. Idempotent: what is already there is
+# libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy, pandas and asyncpg
+# in a virtualenv at target/clients-venv. Idempotent: what is already there is
 # left alone. Part of the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,10 +23,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv=target/clients-venv
-if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas' >/dev/null 2>&1; then
-  echo "installing psycopg, SQLAlchemy and pandas into $venv"
-  python3 -m venv "$venv"
+if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg' >/dev/null 2>&1; then
+  echo "installing psycopg, SQLAlchemy, pandas and asyncpg into $venv"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    'psycopg[binary]>=3.2,<3.3' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3'
+    'psycopg[binary]>=3.2,<3.3' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3' 'asyncpg>=0.32,<0.33'
 fi
-echo "clients ready: $(psql --version), $(javac -version 2>&1), $("$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas; print("psycopg", psycopg.__version__, "SQLAlchemy", sqlalchemy.__version__, "pandas", pandas.__version__)')"
+echo "clients ready: $(psql --version), $(javac -version 2>&1), $("$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg; print("psycopg", psycopg.__version__, "SQLAlchemy", sqlalchemy.__version__, "pandas", pandas.__version__, "asyncpg", asyncpg.__version__)')"

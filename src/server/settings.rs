@@ -1,0 +1,512 @@
+//! The settings a session holds, as `SET`, `RESET`, `set_config` and
+//! `current_setting` see them.
+//!
+//! `SET` is `datafusion-postgres`'s: it keeps each value in the
+//! connection's metadata. Functions cannot reach that metadata, so each
+//! session has a [`SessionSettings`]: `set_config` writes there (the value
+//! holds at once for the rest of its statement) and leaves the change for
+//! the connection loop, which applies it to the metadata after the message
+//! and mirrors the metadata back, so `current_setting` answers what `SET`
+//! set too. `RESET` restores the value the session logged in with.
+//!
+//! Sapa has no JIT: `jit` is `off`, and setting it changes nothing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, ParamValues, ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{Reset, Statement};
+use datafusion_postgres::QueryHook;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::pgwire::api::ClientInfo;
+use datafusion_postgres::pgwire::api::results::{Response, Tag};
+use datafusion_postgres::pgwire::error::PgWireResult;
+
+use super::cancel::STATEMENT_TIMEOUT_KEY;
+use super::hooks::no_plan;
+use super::pg_functions::setting;
+use super::sqlstate::{code, user_error};
+
+/// The settings a session may change, by PostgreSQL name, with the
+/// metadata key each is kept under.
+const SETTABLE: &[(&str, &str)] = &[
+    ("statement_timeout", STATEMENT_TIMEOUT_KEY),
+    ("application_name", "application_name"),
+    ("datestyle", "datestyle"),
+    ("intervalstyle", "intervalstyle"),
+    ("extra_float_digits", "extra_float_digits"),
+    ("bytea_output", "bytea_output"),
+    ("timezone", "timezone"),
+];
+
+/// Why a setting cannot be read or set.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SettingError {
+    #[error("unrecognized configuration parameter \"{0}\"")]
+    Unknown(String),
+    #[error("parameter \"{0}\" cannot be changed")]
+    CannotChange(String),
+    #[error("set_config cannot change \"{0}\": use SET TIME ZONE")]
+    UseSet(String),
+    #[error("invalid value for parameter \"{0}\": \"{1}\"")]
+    BadValue(String, String),
+}
+
+impl SettingError {
+    /// Its SQLSTATE.
+    pub(crate) fn sqlstate(&self) -> &'static str {
+        match self {
+            SettingError::Unknown(_) => code::UNDEFINED_OBJECT,
+            SettingError::CannotChange(_) => code::CANT_CHANGE_RUNTIME_PARAM,
+            SettingError::UseSet(_) => code::FEATURE_NOT_SUPPORTED,
+            SettingError::BadValue(..) => code::INVALID_PARAMETER_VALUE,
+        }
+    }
+}
+
+fn metadata_key(name: &str) -> Option<&'static str> {
+    SETTABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, key)| *key)
+}
+
+/// A custom setting (`myapp.page_size`), which PostgreSQL lets any
+/// session hold.
+fn is_custom(name: &str) -> bool {
+    name.contains('.') && !name.starts_with("datafusion.")
+}
+
+/// `statement_timeout` as written (`5s`, `500ms`, `2min`, `0`, plain
+/// milliseconds) in milliseconds.
+fn timeout_ms(value: &str) -> Option<u64> {
+    let v = value.trim().to_ascii_lowercase();
+    let (digits, factor) = if let Some(d) = v.strip_suffix("ms") {
+        (d, 1)
+    } else if let Some(d) = v.strip_suffix("min") {
+        (d, 60_000)
+    } else if let Some(d) = v.strip_suffix('s') {
+        (d, 1000)
+    } else if let Some(d) = v.strip_suffix('h') {
+        (d, 3_600_000)
+    } else {
+        (v.as_str(), 1)
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// One session's settings, shared by its functions and its connection.
+#[derive(Debug, Default)]
+pub(crate) struct SessionSettings {
+    /// Current values by PostgreSQL name (lower-case).
+    values: Mutex<HashMap<String, String>>,
+    /// What `set_config` changed, for the connection to apply.
+    pending: Mutex<Vec<(String, String)>>,
+    /// The metadata the session logged in with (what `RESET` restores).
+    login: HashMap<String, String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SessionSettings {
+    /// The settings of a session that logged in as `client` is now.
+    pub(crate) fn at_login(client: &dyn ClientInfo) -> SessionSettings {
+        let settings = SessionSettings {
+            login: client.metadata().clone(),
+            ..SessionSettings::default()
+        };
+        settings.mirror(client);
+        settings
+    }
+
+    /// `name`'s value as `current_setting` answers it.
+    fn get(&self, name: &str) -> Result<Option<String>, SettingError> {
+        let name = name.to_ascii_lowercase();
+        if name == "jit" {
+            return Ok(Some("off".to_string()));
+        }
+        if let Some(value) = lock(&self.values).get(&name) {
+            return Ok(Some(value.clone()));
+        }
+        if name == "statement_timeout" {
+            return Ok(Some("0".to_string()));
+        }
+        match setting(&name) {
+            Some(value) => Ok(Some(value)),
+            None => Err(SettingError::Unknown(name)),
+        }
+    }
+
+    /// `set_config(name, value, is_local)`: the value holds for the rest
+    /// of the statement; unless `is_local`, for the session after it.
+    fn set(&self, name: &str, value: &str, is_local: bool) -> Result<String, SettingError> {
+        let name = name.to_ascii_lowercase();
+        match name.as_str() {
+            "jit" => return Ok(value.to_string()),
+            "timezone" => return Err(SettingError::UseSet(name)),
+            "statement_timeout" if timeout_ms(value).is_none() => {
+                return Err(SettingError::BadValue(name, value.to_string()));
+            }
+            _ if metadata_key(&name).is_some() || is_custom(&name) => {}
+            _ if setting(&name).is_some() => return Err(SettingError::CannotChange(name)),
+            _ => return Err(SettingError::Unknown(name)),
+        }
+        lock(&self.values).insert(name.clone(), value.to_string());
+        if !is_local {
+            lock(&self.pending).push((name, value.to_string()));
+        }
+        Ok(value.to_string())
+    }
+
+    /// Applies what `set_config` changed to the connection's metadata, then
+    /// takes the metadata's values (what `SET` and `RESET` changed).
+    pub(crate) fn sync(&self, client: &mut dyn ClientInfo) {
+        let pending = std::mem::take(&mut *lock(&self.pending));
+        for (name, value) in pending {
+            let metadata = client.metadata_mut();
+            match (name.as_str(), metadata_key(&name)) {
+                ("statement_timeout", Some(key)) => match timeout_ms(&value) {
+                    Some(0) | None => {
+                        metadata.remove(key);
+                    }
+                    Some(ms) => {
+                        metadata.insert(key.to_string(), ms.to_string());
+                    }
+                },
+                (_, Some(key)) => {
+                    metadata.insert(key.to_string(), value);
+                }
+                (custom, None) => {
+                    metadata.insert(custom.to_string(), value);
+                }
+            }
+        }
+        self.mirror(client);
+    }
+
+    /// Takes the metadata's values of the settable settings.
+    fn mirror(&self, client: &dyn ClientInfo) {
+        let metadata = client.metadata();
+        let mut values = lock(&self.values);
+        for (name, key) in SETTABLE {
+            match metadata.get(*key) {
+                Some(ms) if *name == "statement_timeout" => {
+                    values.insert(name.to_string(), format!("{ms}ms"));
+                }
+                Some(value) => {
+                    values.insert(name.to_string(), value.clone());
+                }
+                None => {
+                    values.remove(*name);
+                }
+            }
+        }
+        values.retain(|name, _| metadata_key(name).is_some() || metadata.contains_key(name));
+    }
+
+    /// `RESET name` (`None`: `RESET ALL`): the values the session logged
+    /// in with.
+    fn reset(&self, client: &mut dyn ClientInfo, name: Option<&str>) -> Result<(), SettingError> {
+        let names: Vec<String> = match name {
+            Some(name) => {
+                let name = name.to_ascii_lowercase();
+                let known = name == "jit"
+                    || metadata_key(&name).is_some()
+                    || is_custom(&name)
+                    || setting(&name).is_some();
+                if !known {
+                    return Err(SettingError::Unknown(name));
+                }
+                vec![name]
+            }
+            None => {
+                let mut all: Vec<String> = SETTABLE.iter().map(|(n, _)| n.to_string()).collect();
+                all.extend(lock(&self.values).keys().filter(|n| is_custom(n)).cloned());
+                all
+            }
+        };
+        let metadata = client.metadata_mut();
+        for name in names {
+            let key = metadata_key(&name).map_or(name.clone(), str::to_string);
+            if metadata_key(&name).is_none() && !is_custom(&name) {
+                // Fixed settings and jit: nothing a session changed.
+                continue;
+            }
+            match self.login.get(&key) {
+                Some(value) => {
+                    metadata.insert(key, value.clone());
+                }
+                None => {
+                    metadata.remove(&key);
+                }
+            }
+        }
+        self.mirror(client);
+        Ok(())
+    }
+}
+
+/// `current_setting(name [, missing_ok])` and `set_config(name, value,
+/// is_local)` of one session.
+#[derive(Debug)]
+struct SettingFunction {
+    settings: Arc<SessionSettings>,
+    setter: bool,
+    signature: Signature,
+}
+
+impl PartialEq for SettingFunction {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.settings, &other.settings) && self.setter == other.setter
+    }
+}
+
+impl Eq for SettingFunction {}
+
+impl std::hash::Hash for SettingFunction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.setter.hash(state);
+    }
+}
+
+/// The session's `current_setting` and `set_config`.
+pub(crate) fn udfs(settings: &Arc<SessionSettings>) -> [ScalarUDF; 2] {
+    let text = DataType::Utf8;
+    let current = Signature::one_of(
+        vec![
+            TypeSignature::Exact(vec![text.clone()]),
+            TypeSignature::Exact(vec![text.clone(), DataType::Boolean]),
+        ],
+        Volatility::Volatile,
+    );
+    let set = Signature::exact(
+        vec![text.clone(), text, DataType::Boolean],
+        Volatility::Volatile,
+    );
+    [(false, current), (true, set)].map(|(setter, signature)| {
+        ScalarUDF::new_from_impl(SettingFunction {
+            settings: Arc::clone(settings),
+            setter,
+            signature,
+        })
+    })
+}
+
+fn strings(value: &ColumnarValue, rows: usize) -> Result<Vec<Option<String>>> {
+    let array = cast(&value.to_array(rows)?, &DataType::Utf8)?;
+    Ok(array
+        .as_string::<i32>()
+        .iter()
+        .map(|s| s.map(str::to_string))
+        .collect())
+}
+
+fn external(err: SettingError) -> DataFusionError {
+    DataFusionError::External(Box::new(err))
+}
+
+impl ScalarUDFImpl for SettingFunction {
+    fn name(&self) -> &str {
+        if self.setter {
+            "set_config"
+        } else {
+            "current_setting"
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let flag = |i: usize| match args.args.get(i) {
+            Some(ColumnarValue::Scalar(ScalarValue::Boolean(b))) => Ok(b.unwrap_or(false)),
+            Some(_) => exec_err!("{}: the flag must be a constant", self.name()),
+            None => Ok(false),
+        };
+        let Some(names) = args.args.first() else {
+            return exec_err!("{} takes a setting name", self.name());
+        };
+        let names = strings(names, rows)?;
+        let mut out = StringBuilder::with_capacity(rows, rows * 8);
+        if self.setter {
+            let Some(values) = args.args.get(1) else {
+                return exec_err!("set_config takes a name, a value and is_local");
+            };
+            let values = strings(values, rows)?;
+            let is_local = flag(2)?;
+            for (name, value) in names.iter().zip(values) {
+                match name {
+                    Some(name) => out.append_value(
+                        self.settings
+                            .set(name, value.as_deref().unwrap_or(""), is_local)
+                            .map_err(external)?,
+                    ),
+                    None => return exec_err!("set_config: the setting name must not be null"),
+                }
+            }
+        } else {
+            let missing_ok = flag(1)?;
+            for name in names {
+                match name.map(|n| self.settings.get(&n)) {
+                    Some(Ok(value)) => out.append_option(value),
+                    Some(Err(SettingError::Unknown(_))) | None if missing_ok => out.append_null(),
+                    Some(Err(err)) => return Err(external(err)),
+                    None => out.append_null(),
+                }
+            }
+        }
+        let array: ArrayRef = Arc::new(out.finish());
+        if args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+        {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+/// `RESET`, and `UNLISTEN` (a read-only server sends no notifications, so
+/// nothing is listened to; `LISTEN` and `NOTIFY` are refused by the
+/// read-only policy).
+#[derive(Debug)]
+pub(crate) struct SessionCommands;
+
+impl SessionCommands {
+    fn run(
+        &self,
+        statement: &Statement,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        match statement {
+            Statement::Reset(reset) => {
+                let name = match &reset.reset {
+                    Reset::ALL => None,
+                    Reset::ConfigurationParameter(name) => Some(name.to_string()),
+                };
+                let settings = client.session_extensions().get::<Arc<SessionSettings>>()?;
+                Some(
+                    settings
+                        .reset(client, name.as_deref())
+                        .map(|()| Response::Execution(Tag::new("RESET")))
+                        .map_err(|e| user_error(e.sqlstate(), e.to_string())),
+                )
+            }
+            // Nothing is listened to: there is nothing to stop.
+            Statement::UNLISTEN { .. } => Some(Ok(Response::Execution(Tag::new("UNLISTEN")))),
+            _ => None,
+        }
+    }
+}
+
+#[async_trait]
+impl QueryHook for SessionCommands {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        self.run(statement, client)
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        _session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        matches!(statement, Statement::Reset(_) | Statement::UNLISTEN { .. }).then(|| Ok(no_plan()))
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &Statement,
+        _logical_plan: &LogicalPlan,
+        _params: &ParamValues,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        self.run(statement, client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_read_as_postgres_writes_them() {
+        assert_eq!(timeout_ms("5s"), Some(5000));
+        assert_eq!(timeout_ms("250ms"), Some(250));
+        assert_eq!(timeout_ms("2min"), Some(120_000));
+        assert_eq!(timeout_ms("0"), Some(0));
+        assert_eq!(timeout_ms("1500"), Some(1500));
+        assert_eq!(timeout_ms("soon"), None);
+    }
+
+    #[test]
+    fn set_config_holds_at_once_and_refuses_what_it_cannot_change() {
+        let settings = SessionSettings::default();
+        assert_eq!(settings.get("jit").ok().flatten().as_deref(), Some("off"));
+        assert_eq!(
+            settings.set("jit", "off", false).ok().as_deref(),
+            Some("off")
+        );
+        assert_eq!(
+            settings
+                .set("application_name", "report", false)
+                .ok()
+                .as_deref(),
+            Some("report")
+        );
+        assert_eq!(
+            settings.get("APPLICATION_NAME").ok().flatten().as_deref(),
+            Some("report")
+        );
+        assert_eq!(
+            settings.set("myapp.page", "3", true).ok().as_deref(),
+            Some("3")
+        );
+        assert!(matches!(
+            settings.set("server_version", "1", false),
+            Err(SettingError::CannotChange(_))
+        ));
+        assert!(matches!(
+            settings.set("nope", "1", false),
+            Err(SettingError::Unknown(_))
+        ));
+        assert!(matches!(
+            settings.set("statement_timeout", "soon", false),
+            Err(SettingError::BadValue(..))
+        ));
+        assert!(matches!(
+            settings.set("TimeZone", "UTC", false),
+            Err(SettingError::UseSet(_))
+        ));
+        assert!(matches!(
+            settings.get("nope"),
+            Err(SettingError::Unknown(_))
+        ));
+        // Only the session-wide change waits to be applied.
+        assert_eq!(lock(&settings.pending).len(), 1);
+    }
+}
