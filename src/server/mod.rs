@@ -53,6 +53,7 @@ mod pg_keys;
 mod pg_lookup;
 mod pg_overrides;
 mod pg_proc;
+mod pg_spellings;
 mod pg_stat_activity;
 mod pg_types;
 mod plans;

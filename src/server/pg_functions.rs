@@ -56,6 +56,7 @@ pub(crate) fn register(ctx: &SessionContext) {
     // A read-only server takes no advisory locks, so there are none to
     // release: asyncpg's pool sends it whenever a connection is returned.
     replace(ctx, Constant::udf("pg_advisory_unlock_all", None, 0..=0));
+    replace(ctx, super::pg_spellings::like_pattern_udf());
     replace(ctx, super::pg_json::udf());
     ctx.register_udaf(super::subquery_value::udaf());
     for udf in super::int_vectors::udfs() {

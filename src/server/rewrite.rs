@@ -20,6 +20,8 @@
 //! - `SELECT current_user, session_user`: the upstream parser turns both
 //!   into `session_user()`, two columns of one name; they get the names
 //!   PostgreSQL gives them.
+//! - The spellings of [`super::pg_spellings`]: `LIKE … ESCAPE '/'`,
+//!   `::name`, repeated unnamed `NULL` columns.
 
 use std::ops::ControlFlow;
 
@@ -198,7 +200,7 @@ fn record_field(expr: &Expr) -> Option<Expr> {
 }
 
 /// The select list of a plain `SELECT` statement.
-fn projection_mut(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
+pub(crate) fn projection_mut(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
     let Statement::Query(query) = statement else {
         return None;
     };
@@ -289,6 +291,7 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
             changed = true;
         }
     }
+    changed |= super::pg_spellings::respell(&mut rewritten);
     changed.then_some(rewritten)
 }
 

@@ -42,6 +42,7 @@ pub(crate) mod code {
     pub(crate) const INVALID_SAVEPOINT: &str = "3B001";
     pub(crate) const QUERY_CANCELED: &str = "57014";
     pub(crate) const INVALID_CURSOR_NAME: &str = "34000";
+    pub(crate) const INVALID_ESCAPE_SEQUENCE: &str = "22025";
     pub(crate) const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
     pub(crate) const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
     pub(crate) const INTERNAL: &str = "XX000";
@@ -186,6 +187,12 @@ fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &
     }
     if let Some(super::subquery_value::SubqueryError::MoreThanOneRow) = err.downcast_ref() {
         return code::CARDINALITY_VIOLATION;
+    }
+    if err
+        .downcast_ref::<super::pg_spellings::EscapeAtEnd>()
+        .is_some()
+    {
+        return code::INVALID_ESCAPE_SEQUENCE;
     }
     if let Some(setting) = err.downcast_ref::<super::settings::SettingError>() {
         return setting.sqlstate();

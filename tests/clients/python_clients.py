@@ -84,6 +84,8 @@ engine = sqlalchemy.create_engine(f"postgresql+psycopg://sapa@{host}:{port}/sapa
 inspector = sqlalchemy.inspect(engine)
 found["sqlalchemy_tables"] = sorted(inspector.get_table_names())
 found["sqlalchemy_views"] = sorted(inspector.get_view_names())
+# Its `nspname NOT LIKE 'pg/_%' ESCAPE '/'`, a slash as the escape.
+found["sqlalchemy_schemas"] = sorted(inspector.get_schema_names())
 
 # Every relation's columns: name, SQLAlchemy type, nullable, default,
 # autoincrement.

@@ -143,6 +143,13 @@ async fn psycopg_sqlalchemy_and_pandas_work_as_with_postgres() {
         ])
     );
 
+    // The registered snapshots' schemas would be listed too; the tiny
+    // dataset has none.
+    assert_eq!(
+        found["sqlalchemy_schemas"],
+        serde_json::json!(["information_schema", "public"])
+    );
+
     let regions = engine_rows("SELECT count(*), min(region_id) FROM regions").await;
     assert_eq!(found["pandas_shape"][0].to_string(), regions[0][0]);
     assert_eq!(found["pandas_shape"][1], 3);
