@@ -19,6 +19,7 @@ pub mod checked;
 pub mod checked_sum;
 pub mod earlier_statuses;
 pub mod keys;
+pub mod literals;
 pub mod memory;
 pub mod modo_draw;
 mod pseudonym;
@@ -164,7 +165,7 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
-            .with_analyzer_rule(Arc::new(checked::CheckedArithmetic))
+            .with_analyzer_rules(literals::analyzer_rules())
             .with_physical_optimizer_rule(Arc::new(yielding::YieldingJoins))
             .build();
         let ctx = SessionContext::new_with_state(state);

@@ -22,8 +22,8 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, Statement,
-    visit_expressions_mut,
+    AccessExpr, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
+    ObjectName, SelectItem, Statement, Subscript, Value, visit_expressions_mut,
 };
 
 /// What a vector's text cannot hold.
@@ -218,11 +218,83 @@ fn unnamed(expr: Expr) -> FunctionArg {
     FunctionArg::Unnamed(FunctionArgExpr::Expr(expr))
 }
 
+/// The catalog's `int2vector`/`oidvector` columns.
+const VECTOR_COLUMNS: &[&str] = &[
+    "indkey",
+    "indclass",
+    "indcollation",
+    "indoption",
+    "proargtypes",
+];
+
+/// Whether `expr` names a vector column (`indkey`, `i.indkey`).
+fn is_vector_column(expr: &Expr) -> Option<String> {
+    let name = match expr {
+        Expr::Identifier(ident) => ident,
+        Expr::CompoundIdentifier(idents) => idents.last()?,
+        _ => return None,
+    };
+    let lower = name.value.to_ascii_lowercase();
+    VECTOR_COLUMNS.contains(&lower.as_str()).then_some(lower)
+}
+
+/// A vector is indexed from 0 in PostgreSQL (`i.indkey[ia.attnum - 1]`,
+/// psqlODBC's key queries), a list from 1 in DataFusion: each subscript of
+/// a vector column moves up by one. And a vector column in the select
+/// list is sent as PostgreSQL writes an `int2vector`, its elements between
+/// spaces (psqlODBC's `SQLStatistics` reads `indkey` as that text).
+fn vector_spellings(statement: &mut Statement) -> bool {
+    let mut changed = false;
+    let _ = visit_expressions_mut(statement, |expr| {
+        // `indkey[…]`, or `i.indkey[…]` (the name a dotted access).
+        if let Expr::CompoundFieldAccess { root, access_chain } = expr
+            && let Some((AccessExpr::Subscript(Subscript::Index { index }), before)) =
+                access_chain.split_last_mut()
+            && match before {
+                [] => is_vector_column(root).is_some(),
+                [.., AccessExpr::Dot(name)] => is_vector_column(name).is_some(),
+                _ => false,
+            }
+        {
+            *index = Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(index.clone()))),
+                op: BinaryOperator::Plus,
+                right: Box::new(Expr::value(Value::Number("1".to_string(), false))),
+            };
+            changed = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if let Some(projection) = super::rewrite::projection_mut(statement) {
+        for item in projection.iter_mut() {
+            if let SelectItem::UnnamedExpr(e) = item
+                && let Some(name) = is_vector_column(e)
+            {
+                let text = function_call(
+                    "array_to_string",
+                    vec![
+                        unnamed(e.clone()),
+                        unnamed(Expr::value(Value::SingleQuotedString(" ".to_string()))),
+                    ],
+                );
+                *item = SelectItem::ExprWithAlias {
+                    expr: text,
+                    alias: Ident::new(name),
+                };
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
 /// `statement` (a catalog statement) with `unnest` and
-/// `generate_subscripts` over vectors, or `None` if it has neither.
+/// `generate_subscripts` over vectors, subscripts of vectors from 0 and
+/// vectors in the select list as text ([`vector_spellings`]), or `None` if
+/// it has none of them.
 pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
     let mut rewritten = statement.clone();
-    let mut changed = false;
+    let mut changed = vector_spellings(&mut rewritten);
     let _ = visit_expressions_mut(&mut rewritten, |expr| {
         if let Expr::Function(f) = expr
             && f.over.is_none()
@@ -270,6 +342,21 @@ mod tests {
     use datafusion::prelude::SessionContext;
     use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
     use datafusion::sql::sqlparser::parser::Parser;
+
+    #[test]
+    fn vectors_are_indexed_from_0_and_selected_as_text() {
+        let sql = "SELECT i.indkey, i.indkey[ia.attnum - 1], indoption[0] \
+                   FROM pg_catalog.pg_index i, pg_catalog.pg_attribute ia";
+        let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        let rewritten = rewrite(&statement).unwrap_or_else(|| panic!("{statement:?}"));
+        assert_eq!(
+            rewritten.to_string(),
+            "SELECT array_to_string(i.indkey, ' ') AS indkey, i.indkey[(ia.attnum - 1) + 1], \
+             indoption[(0) + 1] FROM pg_catalog.pg_index i, pg_catalog.pg_attribute ia"
+        );
+    }
 
     #[test]
     fn unnest_and_subscripts_read_vectors() {

@@ -48,6 +48,7 @@ mod peer;
 mod pg_format;
 mod pg_functions;
 mod pg_json;
+mod pg_key_attributes;
 mod pg_key_functions;
 mod pg_keys;
 mod pg_lookup;

@@ -20,6 +20,7 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::oid_field::{kind, oid_field};
 
+use super::pg_key_attributes::{KeyIndex, attributes};
 use super::pg_overrides::{self, Row, rows};
 use crate::engine::keys::{FOREIGN_KEYS, PRIMARY_KEYS, PrimaryKey};
 use crate::storage::StoredTable;
@@ -382,6 +383,15 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
         pg_overrides::table_of(&constraint_schema(), &constraint_rows(&rels, public)?)?;
     let indexes = pg_overrides::table_of(&index_schema(), &index_rows(&rels)?)?;
     let classes = class_table(ctx, &rels, public).await?;
+    let mut keys = Vec::new();
+    for (i, key, table) in present_keys(&rels) {
+        keys.push(KeyIndex {
+            index: index_oid(i),
+            table: table.oid,
+            attnums: table.attnums(key.columns)?,
+        });
+    }
+    let attributes = attributes(ctx, &keys).await?;
     pg_overrides::replace(
         ctx,
         catalog,
@@ -389,6 +399,7 @@ pub(crate) async fn register(ctx: &SessionContext, catalog: &str) -> Result<()> 
             ("pg_constraint", constraints),
             ("pg_index", indexes),
             ("pg_class", classes),
+            ("pg_attribute", attributes),
         ],
     )
 }

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
 
-use crate::engine::checked::CheckedArithmetic;
 use crate::engine::checked_sum::checked_sum;
+use crate::engine::literals::analyzer_rules;
 use crate::engine::yielding::YieldingJoins;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
@@ -135,7 +135,7 @@ impl SessionFactory {
             // No `CREATE EXTERNAL TABLE` formats: nothing may be read from
             // a path a user names.
             .with_table_factories(HashMap::new())
-            .with_analyzer_rule(Arc::new(CheckedArithmetic))
+            .with_analyzer_rules(analyzer_rules())
             .with_query_planner(Arc::new(RecordingPlanner))
             .with_physical_optimizer_rule(Arc::new(YieldingJoins))
             .build();

@@ -189,6 +189,12 @@ fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &
         return code::CARDINALITY_VIOLATION;
     }
     if err
+        .downcast_ref::<crate::engine::literals::InvalidBoolean>()
+        .is_some()
+    {
+        return code::INVALID_TEXT_REPRESENTATION;
+    }
+    if err
         .downcast_ref::<super::pg_spellings::EscapeAtEnd>()
         .is_some()
     {

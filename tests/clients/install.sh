@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real PostgreSQL clients the server tests drive: psql (and
 # openssl, for the TLS tests' certificates), a JDK with pgjdbc (Debian's
-# libpostgresql-jdbc-java), and psycopg 3, SQLAlchemy, pandas and asyncpg
-# in a virtualenv at target/clients-venv. Idempotent: what is already there is
+# libpostgresql-jdbc-java), psqlODBC under unixODBC, and psycopg 3,
+# SQLAlchemy, pandas, asyncpg and pyodbc in a virtualenv at
+# target/clients-venv. Idempotent: what is already there is
 # left alone. Part of the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +15,8 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 [ -f /usr/share/java/postgresql.jar ] || need_apt+=(libpostgresql-jdbc-java)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+# psqlODBC (Excel's and Power BI's driver) under unixODBC, for pyodbc.
+odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1 || need_apt+=(odbc-postgresql unixodbc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -23,10 +26,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv=target/clients-venv
-if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg' >/dev/null 2>&1; then
-  echo "installing psycopg, SQLAlchemy, pandas and asyncpg into $venv"
+if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg, pyodbc' >/dev/null 2>&1; then
+  echo "installing psycopg, SQLAlchemy, pandas, asyncpg and pyodbc into $venv"
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    'psycopg[binary]>=3.2,<3.3' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3' 'asyncpg>=0.32,<0.33'
+    'psycopg[binary]>=3.2,<3.3' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3' 'asyncpg>=0.32,<0.33' \
+    'pyodbc>=5.2,<6'
 fi
-echo "clients ready: $(psql --version), $(javac -version 2>&1), $("$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg; print("psycopg", psycopg.__version__, "SQLAlchemy", sqlalchemy.__version__, "pandas", pandas.__version__, "asyncpg", asyncpg.__version__)')"
+echo "clients ready: $(psql --version), $(javac -version 2>&1), $("$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg; print("psycopg", psycopg.__version__, "SQLAlchemy", sqlalchemy.__version__, "pandas", pandas.__version__, "asyncpg", asyncpg.__version__)'), psqlODBC $(dpkg-query -W -f='${Version}' odbc-postgresql 2>/dev/null)"

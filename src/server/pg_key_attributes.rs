@@ -1,0 +1,75 @@
+//! The columns of each primary-key index in `pg_attribute`, as PostgreSQL
+//! lists an index's columns: a row per key column with the index's oid as
+//! `attrelid` and its place in the key as `attnum`. psqlODBC's
+//! `SQLPrimaryKeys` finds a key's columns by joining them
+//! (`ia.attrelid = i.indexrelid AND ta.attnum = i.indkey[ia.attnum - 1]`).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, Int16Array, Int32Array, RecordBatch, UInt32Array,
+};
+use datafusion::arrow::compute::{cast, concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, Int16Type, Int32Type};
+use datafusion::catalog::{MemTable, TableProvider};
+use datafusion::common::plan_err;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+/// A primary-key index: its oid, its table's, and the table's `attnum` of
+/// each key column in key order.
+pub(crate) struct KeyIndex {
+    pub(crate) index: i32,
+    pub(crate) table: i32,
+    pub(crate) attnums: Vec<i16>,
+}
+
+/// Upstream's `pg_attribute` as it is now, with the columns of `indexes`.
+pub(crate) async fn attributes(
+    ctx: &SessionContext,
+    indexes: &[KeyIndex],
+) -> Result<Arc<dyn TableProvider>> {
+    let upstream = ctx.table("pg_catalog.pg_attribute").await?;
+    let schema = Arc::new(upstream.schema().as_arrow().clone());
+    let batches = upstream.collect().await?;
+    let all = concat_batches(&schema, &batches)?;
+    let column = |name: &str| -> Result<ArrayRef> {
+        match schema.index_of(name) {
+            Ok(i) => Ok(Arc::clone(all.column(i))),
+            Err(_) => plan_err!("pg_attribute has no column {name}"),
+        }
+    };
+    let relids = cast(&column("attrelid")?, &DataType::Int32)?;
+    let relids = relids.as_primitive::<Int32Type>();
+    let attnums = cast(&column("attnum")?, &DataType::Int16)?;
+    let attnums = attnums.as_primitive::<Int16Type>();
+    let (mut rows, mut new_relids, mut new_attnums) = (Vec::new(), Vec::new(), Vec::new());
+    for key in indexes {
+        for (place, attnum) in (1i16..).zip(&key.attnums) {
+            let found = (0..all.num_rows())
+                .find(|&r| relids.value(r) == key.table && attnums.value(r) == *attnum);
+            if let Some(row) = found {
+                rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+                new_relids.push(key.index);
+                new_attnums.push(place);
+            }
+        }
+    }
+    let taken = take_record_batch(&all, &UInt32Array::from(rows))?;
+    let mut columns: Vec<ArrayRef> = taken.columns().to_vec();
+    for (name, values) in [
+        (
+            "attrelid",
+            Arc::new(Int32Array::from(new_relids)) as ArrayRef,
+        ),
+        (
+            "attnum",
+            Arc::new(Int16Array::from(new_attnums)) as ArrayRef,
+        ),
+    ] {
+        let i = schema.index_of(name)?;
+        columns[i] = cast(&values, schema.field(i).data_type())?;
+    }
+    let added = RecordBatch::try_new(Arc::clone(&schema), columns)?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![all, added]])?))
+}

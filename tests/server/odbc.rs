@@ -1,0 +1,131 @@
+//! psqlODBC (Excel's and Power BI's way in) through unixODBC and pyodbc,
+//! installed by `tests/clients/install.sh`: the ministry's user and a
+//! district's, each in both of the driver's fetch modes.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use sapa::server::{ServerOptions, Users, Verifier};
+use serde_json::{Value, json};
+
+use super::support::{engine_rows, start_with};
+
+const PASSWORD: &str = "Excel-Kesteler-9";
+
+/// What `tests/clients/odbc_client.py` found as `user`.
+async fn run_as(addr: std::net::SocketAddr, user: &str) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join("target/clients-venv/bin/python");
+    let script = root.join("tests/clients/odbc_client.py");
+    let args = [
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        user.to_string(),
+        PASSWORD.to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "psqlODBC as {user} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+async fn count(sql: &str) -> i64 {
+    engine_rows(sql).await[0][0].parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psqlodbc_works_in_both_fetch_modes_for_the_ministry_and_a_district() {
+    let district = engine_rows("SELECT min(district_id) FROM districts").await[0][0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.toml");
+    let mut text = String::new();
+    for (name, scope) in [
+        ("minister", "ministry".to_string()),
+        ("aigul", format!("district:{district}")),
+    ] {
+        let verifier = Verifier::generate(PASSWORD, 4096).unwrap();
+        text += &format!(
+            "[[user]]\nname = \"{name}\"\nscope = \"{scope}\"\npassword = \"{verifier}\"\n\n"
+        );
+    }
+    std::fs::write(&users, text).unwrap();
+    let addr = start_with(ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        users: Some(Arc::new(Users::load(&users).unwrap())),
+        ..ServerOptions::default()
+    })
+    .await;
+    for (user, schools) in [
+        ("minister", "SELECT school_id FROM schools".to_string()),
+        (
+            "aigul",
+            format!("SELECT school_id FROM schools WHERE district_id = {district}"),
+        ),
+    ] {
+        let found = run_as(addr, user).await;
+        let school = count(&format!("SELECT min(school_id) FROM ({schools}) s")).await;
+        let expected = json!({
+            // psqlODBC's default BoolsAsChar: a boolean reads as '1', as
+            // from PostgreSQL.
+            "typed": ["int", "str", "float", "str"],
+            "school": school,
+            "school_rows": 1,
+            "schools": count(&format!("SELECT count(*) FROM ({schools}) s")).await,
+            "report_rows": count(&format!(
+                "SELECT count(*) FROM report_by_school WHERE academic_year = 2024 \
+                 AND period = 'Q1' AND school_id IN ({schools})"
+            ))
+            .await,
+            "marks": count(&format!("SELECT count(*) FROM marks WHERE school_id IN ({schools})"))
+                .await,
+            "missing_table": "42P01",
+            "division": "22012",
+            "write": "42501",
+            "after_errors": 42,
+        });
+        for mode in ["declare_fetch_0", "declare_fetch_1"] {
+            let got = &found[mode];
+            for (key, want) in expected.as_object().unwrap() {
+                assert_eq!(&got[key], want, "{user} {mode} {key}");
+            }
+            let tables = got["tables"].as_array().unwrap();
+            assert!(tables.contains(&json!("marks")) && tables.contains(&json!("schools")));
+            assert!(
+                got["views"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("report_by_school"))
+            );
+            assert_eq!(
+                got["columns"][0],
+                json!(["school_id", "int8"]),
+                "{user} {mode}"
+            );
+            assert_eq!(
+                got["primary_key"],
+                json!([
+                    ["student_id", 1, "marks_history_pkey"],
+                    ["class_id", 2, "marks_history_pkey"],
+                    ["subject_id", 3, "marks_history_pkey"],
+                    ["period", 4, "marks_history_pkey"],
+                    ["recorded_at", 5, "marks_history_pkey"]
+                ]),
+                "{user} {mode}"
+            );
+        }
+    }
+}
