@@ -158,7 +158,9 @@ pub(crate) async fn text_rows(
     client: &(impl ClientInfo + ?Sized),
 ) -> PgWireResult<QueryResponse> {
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-    encode_dataframe(frame, &Format::UnifiedText, Some(options)).await
+    let mut rows = encode_dataframe(frame, &Format::UnifiedText, Some(options)).await?;
+    rows.row_schema = Arc::new(super::int_vectors::vector_types(rows.row_schema.to_vec()));
+    Ok(rows)
 }
 
 /// The plan of a statement a hook answers when it runs: nothing to plan,

@@ -23,8 +23,11 @@ use datafusion::logical_expr::{
 };
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
-    ObjectName, SelectItem, Statement, Subscript, Value, visit_expressions_mut,
+    ObjectName, Query, SelectItem, SetExpr, Statement, Subscript, Value, VisitMut, VisitorMut,
+    visit_expressions_mut,
 };
+use datafusion_postgres::pgwire::api::Type;
+use datafusion_postgres::pgwire::api::results::{FieldFormat, FieldInfo};
 
 /// What a vector's text cannot hold.
 #[derive(Debug, thiserror::Error)]
@@ -285,7 +288,64 @@ fn vector_spellings(statement: &mut Statement) -> bool {
             }
         }
     }
-    changed
+    let mut series = SeriesRows { changed: false };
+    let _ = statement.visit(&mut series);
+    changed | series.changed
+}
+
+/// `generate_series(a, b) [AS i]` in a select list, of any query of the
+/// statement: set-returning in PostgreSQL (psqlODBC's foreign keys walk a
+/// key's columns so), a list in DataFusion; its elements unnested are
+/// PostgreSQL's rows.
+struct SeriesRows {
+    changed: bool,
+}
+
+impl VisitorMut for SeriesRows {
+    type Break = ();
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            for item in select.projection.iter_mut() {
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
+                    && matches!(e, Expr::Function(f)
+                        if f.name.to_string().eq_ignore_ascii_case("generate_series"))
+                {
+                    *e = function_call("unnest", vec![unnamed(e.clone())]);
+                    self.changed = true;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `fields` with each vector column that [`vector_spellings`] selected as
+/// text described as PostgreSQL's `int2vector` or `oidvector` (text results
+/// only: the text is theirs). psqlODBC parses the elements of a column of
+/// those types only; a `text` `indkey` it copied raw into its array of
+/// key columns and read past what was sent.
+pub(crate) fn vector_types(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
+    fields
+        .into_iter()
+        .map(|field| {
+            let vector = match field.name() {
+                "indkey" | "indoption" => Type::INT2_VECTOR,
+                "indclass" | "indcollation" | "proargtypes" => Type::OID_VECTOR,
+                _ => return field,
+            };
+            if *field.datatype() != Type::TEXT || field.format() != FieldFormat::Text {
+                return field;
+            }
+            FieldInfo::new(
+                field.name().to_string(),
+                field.table_id(),
+                field.column_id(),
+                vector,
+                FieldFormat::Text,
+            )
+        })
+        .collect()
 }
 
 /// `statement` (a catalog statement) with `unnest` and
@@ -309,9 +369,11 @@ pub(crate) fn rewrite(statement: &Statement) -> Option<Statement> {
                     _ => None,
                 })
                 .collect();
+            // Already a list: ours, or a series ([`SeriesRows`]).
             let done = |e: &Expr| {
                 matches!(e, Expr::Function(g)
-                    if g.name.to_string().starts_with("sapa_"))
+                    if g.name.to_string().starts_with("sapa_")
+                        || g.name.to_string().eq_ignore_ascii_case("generate_series"))
             };
             match (name.as_deref(), args.as_slice()) {
                 (Some("unnest"), [v]) if !done(v) => {
@@ -356,6 +418,26 @@ mod tests {
             "SELECT array_to_string(i.indkey, ' ') AS indkey, i.indkey[(ia.attnum - 1) + 1], \
              indoption[(0) + 1] FROM pg_catalog.pg_index i, pg_catalog.pg_attribute ia"
         );
+    }
+
+    #[test]
+    fn series_in_select_lists_are_rows_and_vectors_are_described_as_such() {
+        let sql =
+            "SELECT r.i FROM (SELECT generate_series(1, 3) AS i FROM pg_catalog.pg_constraint) r";
+        let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            rewrite(&statement).unwrap().to_string(),
+            "SELECT r.i FROM (SELECT unnest(generate_series(1, 3)) AS i \
+             FROM pg_catalog.pg_constraint) r"
+        );
+        let text = |name: &str| {
+            FieldInfo::new(name.to_string(), None, None, Type::TEXT, FieldFormat::Text)
+        };
+        let described = vector_types(vec![text("indkey"), text("indclass"), text("relname")]);
+        let types: Vec<&Type> = described.iter().map(FieldInfo::datatype).collect();
+        assert_eq!(types, [&Type::INT2_VECTOR, &Type::OID_VECTOR, &Type::TEXT]);
     }
 
     #[test]

@@ -211,7 +211,8 @@ impl QueryParser for GuardedParser {
         if let (_, Some((Statement::Declare { .. }, _))) = stmt {
             return Ok(vec![]);
         }
-        self.inner.get_result_schema(stmt, column_format)
+        let fields = self.inner.get_result_schema(stmt, column_format)?;
+        Ok(super::int_vectors::vector_types(fields))
     }
 }
 

@@ -1,7 +1,7 @@
 """psqlODBC (Debian's odbc-postgresql, through unixODBC and pyodbc) against a
 Sapa server, as Excel and Power BI use it: typed rows and bound
 parameters, the catalog calls behind their navigators (tables, columns,
-primary keys), and errors with their SQLSTATEs, in both fetch modes
+primary and foreign keys, index statistics), and errors with their SQLSTATEs, in both fetch modes
 (UseDeclareFetch=0 reads a result whole; 1 reads it through a cursor,
 DECLARE … CURSOR WITH HOLD and FETCH n). Prints one JSON object per mode
 for tests/server/odbc.rs. Usage: python odbc_client.py HOST PORT USER PASSWORD
@@ -38,6 +38,13 @@ for mode in ("0", "1"):
     found["columns"] = [[r.column_name, r.type_name] for r in cur.columns(table="schools", schema="public")]
     found["primary_key"] = [[r.column_name, r.key_seq, r.pk_name]
                             for r in cur.primaryKeys("marks_history", schema="public")]
+    # The keys that reference schools (Power BI's relationship detection).
+    found["foreign_keys"] = sorted([r.fktable_name, r.fkcolumn_name, r.pkcolumn_name, r.key_seq]
+                                   for r in cur.foreignKeys(table="schools", schema="public"))
+    # Its index (the primary key's): a row per key column, in key order.
+    found["statistics"] = [[r.index_name, r.ordinal_position, r.column_name, r.non_unique]
+                           for r in cur.statistics("marks_history", schema="public")
+                           if r.index_name is not None]
     for name, sql in [("missing_table", "SELECT * FROM no_such_table"),
                       ("division", "SELECT 1 / 0"),
                       ("write", "CREATE TABLE t (a int)")]:

@@ -126,6 +126,27 @@ async fn psqlodbc_works_in_both_fetch_modes_for_the_ministry_and_a_district() {
                 ]),
                 "{user} {mode}"
             );
+            assert_eq!(
+                got["foreign_keys"],
+                json!([
+                    ["classes", "school_id", "school_id", 1],
+                    ["marks", "school_id", "school_id", 1],
+                    ["marks_history", "school_id", "school_id", 1],
+                    ["modo", "school_id", "school_id", 1]
+                ]),
+                "{user} {mode}"
+            );
+            assert_eq!(
+                got["statistics"],
+                json!([
+                    ["marks_history_pkey", 1, "student_id", 0],
+                    ["marks_history_pkey", 2, "class_id", 0],
+                    ["marks_history_pkey", 3, "subject_id", 0],
+                    ["marks_history_pkey", 4, "period", 0],
+                    ["marks_history_pkey", 5, "recorded_at", 0]
+                ]),
+                "{user} {mode}"
+            );
         }
     }
 }
