@@ -14,6 +14,8 @@ mod hostile;
 mod jdbc;
 #[path = "server/logs.rs"]
 mod logs;
+#[path = "server/node.rs"]
+mod node;
 #[path = "server/odbc.rs"]
 mod odbc;
 #[path = "server/psql.rs"]

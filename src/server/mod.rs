@@ -43,6 +43,7 @@ mod information_schema;
 mod information_schema_keys;
 mod int_vectors;
 mod limits;
+mod param_types;
 mod parse;
 mod peer;
 mod pg_format;

@@ -43,6 +43,7 @@ use super::cancel_requests::flag_of;
 use super::executor::Queries;
 use super::fetch;
 use super::limits;
+use super::param_types::typed_array_parameters;
 use super::pg_stat_activity;
 use super::read_only::text_refusal;
 use super::sqlstate::{code, user_error};
@@ -194,6 +195,7 @@ impl QueryParser for GuardedParser {
         let plan = unless_stopped(planned, flag_of(client), deadline_of(client))
             .await?
             .map_err(api_error)?;
+        let plan = typed_array_parameters(plan).map_err(api_error)?;
         Ok(Some((query, Some((statement, plan)))))
     }
 

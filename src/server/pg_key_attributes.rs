@@ -3,6 +3,11 @@
 //! `attrelid` and its place in the key as `attnum`. psqlODBC's
 //! `SQLPrimaryKeys` finds a key's columns by joining them
 //! (`ia.attrelid = i.indexrelid AND ta.attnum = i.indkey[ia.attnum - 1]`).
+//!
+//! `attrelid` and `atttypid` are `oid`s, as in PostgreSQL (upstream marks
+//! them `regclass`/`regtype`): a parameter compared with them is an oid a
+//! client binds from an integer (node-postgres' `attrelid = $1` was
+//! refused with 22023).
 
 use std::sync::Arc;
 
@@ -10,11 +15,12 @@ use datafusion::arrow::array::{
     ArrayRef, AsArray, Int16Array, Int32Array, RecordBatch, UInt32Array,
 };
 use datafusion::arrow::compute::{cast, concat_batches, take_record_batch};
-use datafusion::arrow::datatypes::{DataType, Int16Type, Int32Type};
+use datafusion::arrow::datatypes::{DataType, Field, Int16Type, Int32Type, Schema, SchemaRef};
 use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::common::plan_err;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
+use datafusion_postgres::arrow_pg::datatypes::PG_OID_ALIAS_KEY;
 
 /// A primary-key index: its oid, its table's, and the table's `attnum` of
 /// each key column in key order.
@@ -24,15 +30,37 @@ pub(crate) struct KeyIndex {
     pub(crate) attnums: Vec<i16>,
 }
 
+/// `schema` with its `reg*` columns plain `oid`s.
+fn as_oids(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let mut metadata = field.metadata().clone();
+            if let Some(kind) = metadata.get_mut(PG_OID_ALIAS_KEY)
+                && kind.starts_with("reg")
+            {
+                *kind = "oid".to_string();
+            }
+            field.as_ref().clone().with_metadata(metadata)
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
 /// Upstream's `pg_attribute` as it is now, with the columns of `indexes`.
 pub(crate) async fn attributes(
     ctx: &SessionContext,
     indexes: &[KeyIndex],
 ) -> Result<Arc<dyn TableProvider>> {
     let upstream = ctx.table("pg_catalog.pg_attribute").await?;
-    let schema = Arc::new(upstream.schema().as_arrow().clone());
+    let theirs = Arc::new(upstream.schema().as_arrow().clone());
     let batches = upstream.collect().await?;
-    let all = concat_batches(&schema, &batches)?;
+    let schema = as_oids(&theirs);
+    let all = RecordBatch::try_new(
+        Arc::clone(&schema),
+        concat_batches(&theirs, &batches)?.columns().to_vec(),
+    )?;
     let column = |name: &str| -> Result<ArrayRef> {
         match schema.index_of(name) {
             Ok(i) => Ok(Arc::clone(all.column(i))),

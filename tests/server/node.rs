@@ -1,0 +1,134 @@
+//! node-postgres (`pg` 8) and `pg-cursor`, as a Node.js report portal uses
+//! them, installed under `target/clients-node` by `tests/clients/install.sh`:
+//! the ministry's user and a district's.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use sapa::server::{ServerOptions, Users, Verifier};
+use serde_json::{Value, json};
+
+use super::support::{engine_rows, start_with};
+
+const PASSWORD: &str = "Node-Portal-4";
+
+/// What `tests/clients/node/node_client.js` found as `user`.
+async fn run_as(addr: std::net::SocketAddr, user: &str) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join("target/clients-node/node_modules");
+    assert!(
+        modules.join("pg-cursor").exists(),
+        "{} is missing: run tests/clients/install.sh (the README's test command does)",
+        modules.display()
+    );
+    let script = root.join("tests/clients/node/node_client.js");
+    let args = [
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        user.to_string(),
+        PASSWORD.to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args(args)
+            .env("NODE_PATH", modules)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "node-postgres as {user} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_postgres_works_for_the_ministry_and_a_district() {
+    let district = engine_rows("SELECT min(district_id) FROM districts").await[0][0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.toml");
+    let mut text = String::new();
+    for (name, scope) in [
+        ("minister", "ministry".to_string()),
+        ("aigul", format!("district:{district}")),
+    ] {
+        let verifier = Verifier::generate(PASSWORD, 4096).unwrap();
+        text += &format!(
+            "[[user]]\nname = \"{name}\"\nscope = \"{scope}\"\npassword = \"{verifier}\"\n\n"
+        );
+    }
+    std::fs::write(&users, text).unwrap();
+    let addr = start_with(ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        users: Some(Arc::new(Users::load(&users).unwrap())),
+        ..ServerOptions::default()
+    })
+    .await;
+    for (user, schools) in [
+        ("minister", "SELECT school_id FROM schools".to_string()),
+        (
+            "aigul",
+            format!("SELECT school_id FROM schools WHERE district_id = {district}"),
+        ),
+    ] {
+        let found = run_as(addr, user).await;
+        let one = |sql: String| async move { engine_rows(&sql).await[0][0].clone() };
+        let school = one(format!("SELECT min(school_id) FROM ({schools}) s")).await;
+        let marks = one(format!(
+            "SELECT count(*) FROM marks WHERE school_id = {school}"
+        ))
+        .await;
+        let report: i64 = one(format!(
+            "SELECT count(*) FROM report_by_school WHERE academic_year = 2024 AND period = 'Q1' \
+             AND school_id IN ({schools})"
+        ))
+        .await
+        .parse()
+        .unwrap();
+        // int8 values arrive as strings in JavaScript, as from PostgreSQL.
+        assert_eq!(found["school"], json!(school), "{user}");
+        assert_eq!(
+            found["school_types"],
+            json!(["string", "string", "number"]),
+            "{user}"
+        );
+        assert_eq!(found["report_rows"], report, "{user}");
+        assert_eq!(found["report_types"], json!(["number", "number"]), "{user}");
+        assert_eq!(found["marks"], json!(marks), "{user}");
+        assert_eq!(found["any"], json!(["int4", "text"]), "{user}");
+        assert_eq!(
+            found["attributes"],
+            json!([
+                "school_id",
+                "district_id",
+                "name_kk",
+                "name_ru",
+                "locality",
+                "language",
+                "school_type",
+                "internet_mbps"
+            ]),
+            "{user}"
+        );
+        assert_eq!(found["distinct_pids"], 2, "{user}");
+        assert_eq!(
+            found["cursor_rows"],
+            json!(marks.parse::<i64>().unwrap()),
+            "{user}"
+        );
+        assert!(found["cursor_reads"].as_u64().unwrap() >= 1, "{user}");
+        assert_eq!(found["missing_table"], "42P01", "{user}");
+        assert_eq!(found["division"], "22012", "{user}");
+        assert_eq!(found["write"], "42501", "{user}");
+        // 42 (a string while integer literals are bigint here; PostgreSQL's
+        // int4 makes it a number: see issue 20).
+        assert_eq!(found["after_errors"].to_string().trim_matches('"'), "42");
+    }
+}
