@@ -183,8 +183,9 @@ async fn user_mistakes_get_their_sqlstate_and_the_connection_goes_on() {
         let message = simple.as_db_error().unwrap().message().to_string();
         assert!(!message.contains("DataFusionError"), "{message}");
     }
+    // int4 + int4 is int4, as in PostgreSQL.
     let row = client.query_one("SELECT 41 + 1", &[]).await.unwrap();
-    assert_eq!(row.get::<_, i64>(0), 42);
+    assert_eq!(row.get::<_, i32>(0), 42);
 }
 
 #[tokio::test]

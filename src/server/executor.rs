@@ -110,11 +110,14 @@ impl Queries {
         statement: datafusion::sql::sqlparser::ast::Statement,
     ) -> datafusion::error::Result<datafusion::logical_expr::LogicalPlan> {
         let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
-        self.apart(async move { session.state().statement_to_plan(statement).await })
-            .await
-            .map_err(|err| {
-                datafusion::error::DataFusionError::Execution(format!("planning failed: {err}"))
-            })?
+        self.apart(async move {
+            let plan = session.state().statement_to_plan(statement).await?;
+            crate::engine::literals::integer_literals(plan)
+        })
+        .await
+        .map_err(|err| {
+            datafusion::error::DataFusionError::Execution(format!("planning failed: {err}"))
+        })?
     }
 }
 

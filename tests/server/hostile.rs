@@ -284,17 +284,18 @@ async fn statements_too_deep_or_too_many_are_refused_and_the_rest_run() {
         .query(&format!("SELECT {}", terms(1_000)), &[])
         .await
         .unwrap();
-    assert_eq!(rows[0].get::<_, i64>(0), 1_000);
+    // Integer literals are int4, as in PostgreSQL.
+    assert_eq!(rows[0].get::<_, i32>(0), 1_000);
     let cases = format!(
         "SELECT {} 1 {}",
         "CASE WHEN true THEN ".repeat(20),
         "END ".repeat(20)
     );
     let rows = client.query(&cases, &[]).await.unwrap();
-    assert_eq!(rows[0].get::<_, i64>(0), 1);
+    assert_eq!(rows[0].get::<_, i32>(0), 1);
     let nested = format!("SELECT {}1{}", "(SELECT ".repeat(20), ")".repeat(20));
     let rows = client.query(&nested, &[]).await.unwrap();
-    assert_eq!(rows[0].get::<_, i64>(0), 1);
+    assert_eq!(rows[0].get::<_, i32>(0), 1);
     let union = vec!["SELECT 1 AS one"; 300].join(" UNION ALL ");
     let rows = client
         .query(&format!("SELECT count(*) FROM ({union}) u"), &[])
