@@ -403,3 +403,71 @@ async fn scalar_subqueries_in_select_lists_answer_as_postgres_does() {
         assert!(failed.code().is_some(), "{failed}");
     }
 }
+
+/// An unordered scan of one relation (a Metabase table preview, `… LIMIT
+/// 2000` without ORDER BY) answers the same rows in the same order every
+/// time, on both protocols, as PostgreSQL does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unordered_scan_answers_the_same_rows_every_time() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let school = &engine_rows("SELECT min(school_id) FROM schools").await[0][0];
+    let simple = format!(
+        "SELECT student_id, subject_id, period FROM marks WHERE school_id = {school} LIMIT 2000"
+    );
+    let text_rows = |messages: Vec<tokio_postgres::SimpleQueryMessage>| -> Vec<String> {
+        messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => {
+                    Some(format!("{:?} {:?} {:?}", r.get(0), r.get(1), r.get(2)))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let first = text_rows(client.simple_query(&simple).await.unwrap());
+    assert_eq!(first.len(), 2000);
+    let extended =
+        "SELECT student_id, subject_id, period FROM marks WHERE school_id = $1 LIMIT 2000";
+    let school: i64 = school.parse().unwrap();
+    let first_extended: Vec<String> = client
+        .query(extended, &[&school])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{:?}",
+                (
+                    r.get::<_, i64>(0),
+                    r.get::<_, i64>(1),
+                    r.get::<_, String>(2)
+                )
+            )
+        })
+        .collect();
+    for _ in 0..8 {
+        assert_eq!(
+            text_rows(client.simple_query(&simple).await.unwrap()),
+            first
+        );
+        let again: Vec<String> = client
+            .query(extended, &[&school])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:?}",
+                    (
+                        r.get::<_, i64>(0),
+                        r.get::<_, i64>(1),
+                        r.get::<_, String>(2)
+                    )
+                )
+            })
+            .collect();
+        assert_eq!(again, first_extended);
+    }
+}

@@ -1,6 +1,8 @@
 //! The physical plans of the statement a connection is running, kept so
 //! that a slow statement can be logged with its plan and the metrics its
-//! operators gathered (`EXPLAIN ANALYZE`-style; `sapa serve --log-slow`).
+//! operators gathered (`EXPLAIN ANALYZE`-style; `sapa serve --log-slow`);
+//! and an unordered scan of one relation planned on one partition, so it
+//! answers the same rows in the same order every time ([`one_partition`]).
 //!
 //! Every session's query planner is [`RecordingPlanner`]: DataFusion's own,
 //! which then hands each plan it makes to the session's [`StatementPlans`]
@@ -13,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::error::Result;
+use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
@@ -56,6 +59,36 @@ pub(crate) fn render(plans: &[Arc<dyn ExecutionPlan>]) -> String {
         .join("\n")
 }
 
+/// Whether `plan` reads one stored relation with no order asked for: only
+/// projections, filters and limits over one table scan.
+fn is_unordered_scan(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::TableScan(_) => true,
+        LogicalPlan::Projection(_)
+        | LogicalPlan::Filter(_)
+        | LogicalPlan::Limit(_)
+        | LogicalPlan::SubqueryAlias(_) => match plan.inputs().as_slice() {
+            [input] => is_unordered_scan(input),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The session to plan `plan` in when it is an unordered scan of one
+/// relation: the same with one partition, so its rows come in the order
+/// they are stored, the same on every execution (as PostgreSQL's and
+/// DuckDB's do; with two partitions a `LIMIT 2000` preview changed rows on
+/// every refresh). Other plans keep their parallelism.
+fn one_partition(plan: &LogicalPlan, session: &dyn Session) -> Option<SessionState> {
+    if !is_unordered_scan(plan) || session.config().target_partitions() <= 1 {
+        return None;
+    }
+    let mut state = session.as_any().downcast_ref::<SessionState>()?.clone();
+    state.config_mut().options_mut().execution.target_partitions = 1;
+    Some(state)
+}
+
 /// DataFusion's physical planner, recording what it plans in the session's
 /// [`StatementPlans`] (if it has them).
 #[derive(Debug)]
@@ -68,9 +101,11 @@ impl QueryPlanner for RecordingPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let plan = DefaultPhysicalPlanner::default()
-            .create_physical_plan(logical_plan, session)
-            .await?;
+        let planner = DefaultPhysicalPlanner::default();
+        let plan = match one_partition(logical_plan, session) {
+            Some(state) => planner.create_physical_plan(logical_plan, &state).await?,
+            None => planner.create_physical_plan(logical_plan, session).await?,
+        };
         if let Some(plans) = session.config().get_extension::<StatementPlans>() {
             plans.record(&plan);
         }
