@@ -39,13 +39,7 @@ impl AnalyzerRule for CheckedArithmetic {
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|plan| {
-            let mut schema = merge_schema(&plan.inputs());
-            if let LogicalPlan::TableScan(scan) = &plan {
-                schema.merge(&DFSchema::try_from_qualified_schema(
-                    scan.table_name.clone(),
-                    &scan.source.schema(),
-                )?);
-            }
+            let schema = expression_schema(&plan)?;
             let names = NamePreserver::new(&plan);
             plan.map_expressions(|expr| {
                 let saved = names.save(&expr);
@@ -55,6 +49,19 @@ impl AnalyzerRule for CheckedArithmetic {
         })
         .data()
     }
+}
+
+/// The schema a node's expressions are typed against: its inputs', or a
+/// table scan's own (its filters name the table's columns).
+pub(crate) fn expression_schema(plan: &LogicalPlan) -> Result<DFSchema> {
+    let mut schema = merge_schema(&plan.inputs());
+    if let LogicalPlan::TableScan(scan) = plan {
+        schema.merge(&DFSchema::try_from_qualified_schema(
+            scan.table_name.clone(),
+            &scan.source.schema(),
+        )?);
+    }
+    Ok(schema)
 }
 
 static ADD: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| op(Operator::Plus, "checked_add"));

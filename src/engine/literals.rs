@@ -23,11 +23,10 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator};
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 
-use super::checked::CheckedArithmetic;
+use super::checked::{CheckedArithmetic, expression_schema};
 
 /// A literal that is no boolean, compared with one.
 #[derive(Debug, thiserror::Error)]
@@ -168,13 +167,7 @@ impl AnalyzerRule for BooleanLiterals {
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|plan| {
-            let mut schema = merge_schema(&plan.inputs());
-            if let LogicalPlan::TableScan(scan) = &plan {
-                schema.merge(&DFSchema::try_from_qualified_schema(
-                    scan.table_name.clone(),
-                    &scan.source.schema(),
-                )?);
-            }
+            let schema = expression_schema(&plan)?;
             plan.map_expressions(|expr| expr.transform_up(|e| read(e, &schema)))
         })
         .data()

@@ -6,10 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sapa::server::{ServerOptions, Users, Verifier};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::support::{engine_rows, log_in, sqlstate, start_with};
+use super::support::{log_in, ministry_and_district, sqlstate, start_with_users};
 
 const PASSWORD: &str = "Bilim-Ordasy-3";
 
@@ -39,27 +38,9 @@ async fn pid_of(client: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ministry_sees_and_cancels_every_session_a_district_only_its_own() {
-    let district = engine_rows("SELECT min(district_id) FROM districts").await[0][0].clone();
-    let dir = tempfile::tempdir().unwrap();
-    let users = dir.path().join("users.toml");
-    let mut text = String::new();
-    for (name, scope) in [
-        ("minister", "ministry".to_string()),
-        ("aigul", format!("district:{district}")),
-        ("bolat", format!("district:{district}")),
-    ] {
-        let verifier = Verifier::generate(PASSWORD, 4096).unwrap();
-        text += &format!(
-            "[[user]]\nname = \"{name}\"\nscope = \"{scope}\"\npassword = \"{verifier}\"\n\n"
-        );
-    }
-    std::fs::write(&users, text).unwrap();
-    let addr = start_with(ServerOptions {
-        listen: "127.0.0.1:0".to_string(),
-        users: Some(Arc::new(Users::load(&users).unwrap())),
-        ..ServerOptions::default()
-    })
-    .await;
+    let (mut users, district) = ministry_and_district().await;
+    users.push(("bolat", format!("district:{district}")));
+    let addr = start_with_users(&users, PASSWORD).await;
     let minister = log_in(addr, "minister", PASSWORD).await.unwrap();
     let aigul = log_in(addr, "aigul", PASSWORD).await.unwrap();
     let bolat = Arc::new(log_in(addr, "bolat", PASSWORD).await.unwrap());

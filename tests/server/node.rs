@@ -2,75 +2,36 @@
 //! them, installed under `target/clients-node` by `tests/clients/install.sh`:
 //! the ministry's user and a district's.
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use sapa::server::{ServerOptions, Users, Verifier};
 use serde_json::{Value, json};
 
-use super::support::{engine_rows, start_with};
+use super::support::{client_json, engine_rows, ministry_and_district, start_with_users};
 
 const PASSWORD: &str = "Node-Portal-4";
 
-/// What `tests/clients/node/node_client.js` found as `user`.
 async fn run_as(addr: std::net::SocketAddr, user: &str) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let modules = root.join("target/clients-node/node_modules");
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/clients-node/node_modules");
     assert!(
         modules.join("pg-cursor").exists(),
         "{} is missing: run tests/clients/install.sh (the README's test command does)",
         modules.display()
     );
-    let script = root.join("tests/clients/node/node_client.js");
-    let args = [
-        addr.ip().to_string(),
-        addr.port().to_string(),
-        user.to_string(),
-        PASSWORD.to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .args(args)
-            .env("NODE_PATH", modules)
-            .output()
-            .unwrap()
-    })
+    client_json(
+        PathBuf::from("node"),
+        "tests/clients/node/node_client.js",
+        &[("NODE_PATH", modules)],
+        addr,
+        user,
+        PASSWORD,
+    )
     .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "node-postgres as {user} failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_postgres_works_for_the_ministry_and_a_district() {
-    let district = engine_rows("SELECT min(district_id) FROM districts").await[0][0].clone();
-    let dir = tempfile::tempdir().unwrap();
-    let users = dir.path().join("users.toml");
-    let mut text = String::new();
-    for (name, scope) in [
-        ("minister", "ministry".to_string()),
-        ("aigul", format!("district:{district}")),
-    ] {
-        let verifier = Verifier::generate(PASSWORD, 4096).unwrap();
-        text += &format!(
-            "[[user]]\nname = \"{name}\"\nscope = \"{scope}\"\npassword = \"{verifier}\"\n\n"
-        );
-    }
-    std::fs::write(&users, text).unwrap();
-    let addr = start_with(ServerOptions {
-        listen: "127.0.0.1:0".to_string(),
-        users: Some(Arc::new(Users::load(&users).unwrap())),
-        ..ServerOptions::default()
-    })
-    .await;
+    let (users, district) = ministry_and_district().await;
+    let addr = start_with_users(&users, PASSWORD).await;
     for (user, schools) in [
         ("minister", "SELECT school_id FROM schools".to_string()),
         (

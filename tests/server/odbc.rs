@@ -2,45 +2,24 @@
 //! installed by `tests/clients/install.sh`: the ministry's user and a
 //! district's, each in both of the driver's fetch modes.
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::Arc;
-
-use sapa::server::{ServerOptions, Users, Verifier};
 use serde_json::{Value, json};
 
-use super::support::{engine_rows, start_with};
+use super::support::{
+    client_json, clients_python, engine_rows, ministry_and_district, start_with_users,
+};
 
 const PASSWORD: &str = "Excel-Kesteler-9";
 
-/// What `tests/clients/odbc_client.py` found as `user`.
 async fn run_as(addr: std::net::SocketAddr, user: &str) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join("target/clients-venv/bin/python");
-    let script = root.join("tests/clients/odbc_client.py");
-    let args = [
-        addr.ip().to_string(),
-        addr.port().to_string(),
-        user.to_string(),
-        PASSWORD.to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .args(args)
-            .output()
-            .unwrap()
-    })
+    client_json(
+        clients_python(),
+        "tests/clients/odbc_client.py",
+        &[],
+        addr,
+        user,
+        PASSWORD,
+    )
     .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "psqlODBC as {user} failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 async fn count(sql: &str) -> i64 {
@@ -49,26 +28,8 @@ async fn count(sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psqlodbc_works_in_both_fetch_modes_for_the_ministry_and_a_district() {
-    let district = engine_rows("SELECT min(district_id) FROM districts").await[0][0].clone();
-    let dir = tempfile::tempdir().unwrap();
-    let users = dir.path().join("users.toml");
-    let mut text = String::new();
-    for (name, scope) in [
-        ("minister", "ministry".to_string()),
-        ("aigul", format!("district:{district}")),
-    ] {
-        let verifier = Verifier::generate(PASSWORD, 4096).unwrap();
-        text += &format!(
-            "[[user]]\nname = \"{name}\"\nscope = \"{scope}\"\npassword = \"{verifier}\"\n\n"
-        );
-    }
-    std::fs::write(&users, text).unwrap();
-    let addr = start_with(ServerOptions {
-        listen: "127.0.0.1:0".to_string(),
-        users: Some(Arc::new(Users::load(&users).unwrap())),
-        ..ServerOptions::default()
-    })
-    .await;
+    let (users, district) = ministry_and_district().await;
+    let addr = start_with_users(&users, PASSWORD).await;
     for (user, schools) in [
         ("minister", "SELECT school_id FROM schools".to_string()),
         (

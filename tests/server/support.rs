@@ -153,3 +153,81 @@ pub(crate) async fn rows_of(
     }
     rows
 }
+
+/// Starts a server with a users file of `users` (name, scope), each with
+/// `password`.
+pub(crate) async fn start_with_users(users: &[(&str, String)], password: &str) -> SocketAddr {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("users.toml");
+    let mut text = String::new();
+    for (name, scope) in users {
+        let verifier = sapa::server::Verifier::generate(password, 4096).expect("verifier");
+        text += &format!(
+            "[[user]]\nname = \"{name}\"\nscope = \"{scope}\"\npassword = \"{verifier}\"\n\n"
+        );
+    }
+    std::fs::write(&file, text).expect("users file");
+    // Read now: the file may go with `dir`.
+    let users = sapa::server::Users::load(&file).expect("users");
+    start_with(ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        users: Some(std::sync::Arc::new(users)),
+        ..ServerOptions::default()
+    })
+    .await
+}
+
+/// The ministry's user `minister` and the first district's `aigul`, with
+/// that district's id.
+pub(crate) async fn ministry_and_district() -> (Vec<(&'static str, String)>, String) {
+    let district = engine_rows("SELECT min(district_id) FROM districts").await[0][0].clone();
+    let users = vec![
+        ("minister", "ministry".to_string()),
+        ("aigul", format!("district:{district}")),
+    ];
+    (users, district)
+}
+
+/// What a client `script` (run by `program`, with `env`) printed as JSON,
+/// logging in to `addr` as `user` with `password`.
+pub(crate) async fn client_json(
+    program: PathBuf,
+    script: &str,
+    env: &[(&str, PathBuf)],
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+) -> serde_json::Value {
+    assert!(
+        !program.is_absolute() || program.exists(),
+        "{} is missing: run tests/clients/install.sh (the README's test command does)",
+        program.display()
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = std::process::Command::new(&program);
+    command.arg(root.join(script)).args([
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        user.to_string(),
+        password.to_string(),
+    ]);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output().expect("run client"))
+        .await
+        .expect("client task");
+    assert!(
+        output.status.success(),
+        "{script} as {user} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).expect("client JSON")
+}
+
+/// The Python of the clients' virtualenv.
+pub(crate) fn clients_python() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/clients-venv/bin/python")
+}
