@@ -471,3 +471,33 @@ async fn an_unordered_scan_answers_the_same_rows_every_time() {
         assert_eq!(again, first_extended);
     }
 }
+
+/// A `statement_timeout` sent at startup (libpq's `options=-c …`, as
+/// `PGOPTIONS` does) holds for the session, over the server's default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_timeout_sent_at_startup_holds() {
+    let addr = start().await;
+    let config = format!(
+        "host={} port={} user=sapa dbname=sapa options='-c statement_timeout=300'",
+        addr.ip(),
+        addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let shown = client.simple_query("SHOW statement_timeout").await.unwrap();
+    assert!(
+        matches!(&shown[1], tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("300ms")),
+        "{shown:?}"
+    );
+    let long = "SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 10000000000) g";
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        client.simple_query(long),
+    )
+    .await
+    .expect("the timeout must end the statement")
+    .unwrap_err();
+    assert_eq!(sqlstate(&err), "57014", "{err}");
+}

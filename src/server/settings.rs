@@ -105,6 +105,54 @@ fn timeout_ms(value: &str) -> Option<u64> {
     digits.trim().parse::<u64>().ok()?.checked_mul(factor)
 }
 
+/// Applies the settings a client sent at startup — as parameters of their
+/// own (node-postgres sends `statement_timeout` so) or as libpq's
+/// `options` (`-c statement_timeout=5s`, `PGOPTIONS`) — to the
+/// connection, as PostgreSQL does; names it cannot set are left alone.
+pub(crate) fn apply_startup(client: &mut dyn ClientInfo) {
+    let metadata = client.metadata_mut();
+    let mut asked: Vec<(String, String)> = Vec::new();
+    if let Some(options) = metadata.get("options") {
+        let mut words = options.split_whitespace();
+        while let Some(word) = words.next() {
+            let pair = match word {
+                "-c" => words.next(),
+                other => other
+                    .strip_prefix("-c")
+                    .or_else(|| other.strip_prefix("--")),
+            };
+            if let Some((name, value)) = pair.and_then(|p| p.split_once('=')) {
+                asked.push((
+                    name.to_ascii_lowercase().replace('-', "_"),
+                    value.to_string(),
+                ));
+            }
+        }
+    }
+    if let Some(timeout) = metadata.get("statement_timeout") {
+        asked.push(("statement_timeout".to_string(), timeout.clone()));
+    }
+    for (name, value) in asked {
+        match (name.as_str(), metadata_key(&name)) {
+            ("statement_timeout", Some(key)) => match timeout_ms(&value) {
+                Some(0) => {
+                    metadata.remove(key);
+                }
+                Some(ms) => {
+                    metadata.insert(key.to_string(), ms.to_string());
+                }
+                None => log::info!("startup statement_timeout {value:?} is not a duration"),
+            },
+            // The time zone is the session's DataFusion setting too: only
+            // through SET TIME ZONE.
+            ("timezone", _) | (_, None) => {}
+            (_, Some(key)) => {
+                metadata.insert(key.to_string(), value);
+            }
+        }
+    }
+}
+
 /// One session's settings, shared by its functions and its connection.
 #[derive(Debug, Default)]
 pub(crate) struct SessionSettings {
@@ -461,6 +509,28 @@ mod tests {
         assert_eq!(timeout_ms("0"), Some(0));
         assert_eq!(timeout_ms("1500"), Some(1500));
         assert_eq!(timeout_ms("soon"), None);
+    }
+
+    #[test]
+    fn startup_settings_override_the_server_s() {
+        use datafusion_postgres::pgwire::api::DefaultClient;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
+        let mut client = DefaultClient::<()>::new(addr, false);
+        let metadata = client.metadata_mut();
+        metadata.insert(STATEMENT_TIMEOUT_KEY.to_string(), "30000".to_string());
+        metadata.insert(
+            "options".to_string(),
+            "-c statement_timeout=5s --extra-float-digits=1 -c nonsense=1".to_string(),
+        );
+        apply_startup(&mut client);
+        assert_eq!(client.metadata()[STATEMENT_TIMEOUT_KEY], "5000");
+        assert_eq!(client.metadata()["extra_float_digits"], "1");
+        assert!(!client.metadata().contains_key("nonsense"));
+        client
+            .metadata_mut()
+            .insert("statement_timeout".to_string(), "0".to_string());
+        apply_startup(&mut client);
+        assert!(!client.metadata().contains_key(STATEMENT_TIMEOUT_KEY));
     }
 
     #[test]

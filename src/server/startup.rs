@@ -162,7 +162,8 @@ impl Startup {
 
     /// The one place a login takes effect: the session becomes a session
     /// of `scope` answering `current_user` with `user`, the connection
-    /// carries `scope`, and the server's `statement_timeout` applies.
+    /// carries `scope`, and the server's `statement_timeout` applies unless
+    /// the client's startup settings say otherwise.
     async fn logged_in<C: ClientInfo>(
         &self,
         client: &mut C,
@@ -200,6 +201,8 @@ impl Startup {
                 timeout.as_millis().to_string(),
             );
         }
+        // What the client asked for at startup overrides the server's.
+        settings::apply_startup(client);
         Ok(())
     }
 

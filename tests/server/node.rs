@@ -90,5 +90,7 @@ async fn node_postgres_works_for_the_ministry_and_a_district() {
         assert_eq!(found["write"], "42501", "{user}");
         // int4 + int4 is int4, a number in JavaScript, as from PostgreSQL.
         assert_eq!(found["after_errors"], 42, "{user}");
+        assert_eq!(found["startup_timeout"], "300ms", "{user}");
+        assert_eq!(found["timed_out"], "57014", "{user}");
     }
 }

@@ -2,7 +2,8 @@
 // report portal uses them: typed rows and parameters over schools,
 // report_by_school and marks, an array parameter (`= ANY($1)`), the
 // catalog lookup by relation oid, distinct backend pids, a cursor read in
-// pieces, and errors with their SQLSTATEs. Prints one JSON object for
+// pieces, errors with their SQLSTATEs, and a statement_timeout sent at
+// startup. Prints one JSON object for
 // tests/server/node.rs. Usage: node node_client.js HOST PORT USER PASSWORD
 const { Client } = require('pg');
 const Cursor = require('pg-cursor');
@@ -61,6 +62,18 @@ const config = { host, port: parseInt(port, 10), user, password, database: 'sapa
     }
   }
   found.after_errors = (await a.query('SELECT 41 + 1 AS n')).rows[0].n;
+  // node-postgres sends statement_timeout at startup.
+  const timed = new Client({ ...config, statement_timeout: 300 });
+  await timed.connect();
+  found.startup_timeout = (await timed.query('SHOW statement_timeout')).rows[0].statement_timeout;
+  try {
+    await timed.query(
+      'SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 10000000000) g');
+    found.timed_out = null;
+  } catch (e) {
+    found.timed_out = e.code;
+  }
+  await timed.end();
   await a.end();
   await b.end();
   console.log(JSON.stringify(found));
