@@ -34,6 +34,7 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
 use super::hooks::{no_plan, text_rows};
+use crate::engine::literals::integer_literals;
 use super::rewrite::rewrite;
 use super::sqlstate::{code, user_error};
 
@@ -86,6 +87,7 @@ async fn plan(ctx: &SessionContext, declare: &Declare) -> PgWireResult<LogicalPl
     ctx.state()
         .statement_to_plan(DfStatement::Statement(Box::new(query)))
         .await
+        .and_then(integer_literals)
         .map_err(|e| PgWireError::ApiError(Box::new(e)))
 }
 

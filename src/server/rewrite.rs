@@ -47,6 +47,7 @@ use datafusion_postgres::pgwire::api::results::Response;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 
 use super::hooks::text_rows;
+use crate::engine::literals::integer_literals;
 
 /// The rewrite hook.
 #[derive(Debug)]
@@ -362,6 +363,7 @@ async fn plan(ctx: &SessionContext, statement: Statement) -> PgWireResult<Logica
     ctx.state()
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await
+        .and_then(integer_literals)
         .map_err(|e| PgWireError::ApiError(Box::new(e)))
 }
 
