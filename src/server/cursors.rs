@@ -34,9 +34,9 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
 use super::hooks::{no_plan, text_rows};
-use crate::engine::literals::integer_literals;
 use super::rewrite::rewrite;
 use super::sqlstate::{code, user_error};
+use crate::engine::literals::integer_literals;
 
 /// Opens cursors; runs before `datafusion-postgres`'s cursor hook, which
 /// keeps `FETCH` and `CLOSE`.

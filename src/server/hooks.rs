@@ -33,7 +33,6 @@ use super::sqlstate::{code, user_error};
 const PASSED_ON: &[&str] = &[
     "transaction_isolation",
     "catalogs",
-    "statement_timeout",
     "bytea_output",
     "datestyle",
     "intervalstyle",
@@ -82,6 +81,14 @@ fn show(
                 "TimeZone".to_string(),
                 zone.unwrap_or_else(|| "UTC".to_string()),
             )
+        }
+        "statement_timeout" => {
+            let ms = client
+                .metadata()
+                .get(super::cancel::STATEMENT_TIMEOUT_KEY)
+                .and_then(|ms| ms.parse().ok())
+                .unwrap_or(0);
+            (name.clone(), super::settings::pg_duration(ms))
         }
         "transaction isolation level" => return None,
         _ if PASSED_ON.contains(&name.as_str()) || client.metadata().contains_key(&name) => {

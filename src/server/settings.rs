@@ -153,6 +153,25 @@ pub(crate) fn apply_startup(client: &mut dyn ClientInfo) {
     }
 }
 
+/// A duration in milliseconds as PostgreSQL shows a setting: in the
+/// largest unit that holds it whole (`5s`, `300ms`, `2min`, `1h`, `0`).
+pub(crate) fn pg_duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0".to_string();
+    }
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("min", 60_000),
+        ("s", 1000),
+    ] {
+        if ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
 /// One session's settings, shared by its functions and its connection.
 #[derive(Debug, Default)]
 pub(crate) struct SessionSettings {
@@ -251,7 +270,8 @@ impl SessionSettings {
         for (name, key) in SETTABLE {
             match metadata.get(*key) {
                 Some(ms) if *name == "statement_timeout" => {
-                    values.insert(name.to_string(), format!("{ms}ms"));
+                    let shown = ms.parse().map_or_else(|_| ms.clone(), pg_duration);
+                    values.insert(name.to_string(), shown);
                 }
                 Some(value) => {
                     values.insert(name.to_string(), value.clone());
@@ -509,6 +529,16 @@ mod tests {
         assert_eq!(timeout_ms("0"), Some(0));
         assert_eq!(timeout_ms("1500"), Some(1500));
         assert_eq!(timeout_ms("soon"), None);
+    }
+
+    #[test]
+    fn durations_show_as_postgres_shows_them() {
+        assert_eq!(pg_duration(0), "0");
+        assert_eq!(pg_duration(300), "300ms");
+        assert_eq!(pg_duration(5000), "5s");
+        assert_eq!(pg_duration(1500), "1500ms");
+        assert_eq!(pg_duration(120_000), "2min");
+        assert_eq!(pg_duration(3_600_000), "1h");
     }
 
     #[test]

@@ -77,7 +77,7 @@ async def main():
     # A statement that runs far longer than asyncio waits: cancelled.
     try:
         await asyncio.wait_for(conn.fetchval(
-            "SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 10000000000) g"), 0.5)
+            "SELECT count(DISTINCT g.v % 1000003) FROM generate_series(1, 10000000000) AS g(v)"), 0.5)
         found["cancel"] = "finished"
     except asyncio.TimeoutError:
         found["cancel"] = "cancelled"

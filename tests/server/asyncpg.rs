@@ -63,7 +63,7 @@ async fn asyncpg_works_for_the_ministry_and_a_district() {
         assert_eq!(found["copy_status"], format!("COPY {copied}"), "{user}");
         assert_eq!(found["copy_lines"], copied + 1, "{user}");
         assert_eq!(found["set_config"], "5s", "{user}");
-        assert_eq!(found["after_set_config"], "5000ms", "{user}");
+        assert_eq!(found["after_set_config"], "5s", "{user}");
         assert_eq!(found["after_reset"], "0", "{user}");
         assert_eq!(found["jit"], "off", "{user}");
         assert_eq!(found["missing_table"], "42P01", "{user}");

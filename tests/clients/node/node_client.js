@@ -68,7 +68,7 @@ const config = { host, port: parseInt(port, 10), user, password, database: 'sapa
   found.startup_timeout = (await timed.query('SHOW statement_timeout')).rows[0].statement_timeout;
   try {
     await timed.query(
-      'SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 10000000000) g');
+      'SELECT count(DISTINCT g.v % 1000003) FROM generate_series(1, 10000000000) AS g(v)');
     found.timed_out = null;
   } catch (e) {
     found.timed_out = e.code;
