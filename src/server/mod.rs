@@ -65,6 +65,7 @@ mod rewrite;
 mod scram;
 mod service;
 mod session;
+mod setting_functions;
 mod settings;
 mod socket;
 mod sqlstate;

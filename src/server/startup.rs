@@ -34,6 +34,7 @@ use super::cancel_requests::{CancelRequests, flag_of};
 use super::pg_stat_activity::backend_pid;
 use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
 use super::session::SessionFactory;
+use super::setting_functions;
 use super::settings::{self, SessionSettings};
 use super::sqlstate::{code, fatal_error};
 use super::users::Users;
@@ -227,7 +228,7 @@ impl Startup {
         self.cancels.register(client, pid, secret);
         self.session.register_udf(backend_pid(pid));
         let settings = Arc::new(SessionSettings::at_login(&*client));
-        for udf in settings::udfs(&settings) {
+        for udf in setting_functions::udfs(&settings) {
             self.session.deregister_udf(udf.name());
             self.session.register_udf(udf);
         }
