@@ -431,32 +431,8 @@ async fn an_unordered_scan_answers_the_same_rows_every_time() {
     let extended =
         "SELECT student_id, subject_id, period FROM marks WHERE school_id = $1 LIMIT 2000";
     let school: i64 = school.parse().unwrap();
-    let first_extended: Vec<String> = client
-        .query(extended, &[&school])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{:?}",
-                (
-                    r.get::<_, i64>(0),
-                    r.get::<_, i64>(1),
-                    r.get::<_, String>(2)
-                )
-            )
-        })
-        .collect();
-    for _ in 0..8 {
-        assert_eq!(
-            text_rows(client.simple_query(&simple).await.unwrap()),
-            first
-        );
-        let again: Vec<String> = client
-            .query(extended, &[&school])
-            .await
-            .unwrap()
-            .iter()
+    let binary_rows = |rows: Vec<tokio_postgres::Row>| -> Vec<String> {
+        rows.iter()
             .map(|r| {
                 format!(
                     "{:?}",
@@ -467,7 +443,15 @@ async fn an_unordered_scan_answers_the_same_rows_every_time() {
                     )
                 )
             })
-            .collect();
+            .collect()
+    };
+    let first_extended = binary_rows(client.query(extended, &[&school]).await.unwrap());
+    for _ in 0..8 {
+        assert_eq!(
+            text_rows(client.simple_query(&simple).await.unwrap()),
+            first
+        );
+        let again = binary_rows(client.query(extended, &[&school]).await.unwrap());
         assert_eq!(again, first_extended);
     }
 }
