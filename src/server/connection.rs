@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use datafusion_postgres::DfSessionService;
 use datafusion_postgres::hooks::QueryHook;
-use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::pgwire::api::{ClientInfo, ErrorHandler, PgWireServerHandlers};
 use datafusion_postgres::pgwire::error::PgWireError;
@@ -91,7 +90,9 @@ impl ConnectionHandlers {
 
 /// The statement hooks, in order: the read-only guard, the transaction
 /// block's (nothing else runs in an aborted block), ours, our `DECLARE`,
-/// `FETCH`, `MOVE` and `CLOSE`, `RESET` and `LISTEN`/`UNLISTEN`, then `datafusion-postgres`'s `SET`/`SHOW`.
+/// `FETCH`, `MOVE` and `CLOSE` ([`super::fetch`]; upstream's cursor hook
+/// is no longer reached), `RESET` and `UNLISTEN`, then
+/// `datafusion-postgres`'s `SET`/`SHOW`.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
     vec![
         Arc::new(ReadOnly),
@@ -103,7 +104,6 @@ fn query_hooks() -> Vec<Arc<dyn QueryHook>> {
         Arc::new(Cursors),
         Arc::new(Fetches),
         Arc::new(SessionCommands),
-        Arc::new(CursorStatementHook),
         Arc::new(SetShowHook),
     ]
 }

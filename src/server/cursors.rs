@@ -6,8 +6,8 @@
 //! that way) fails with "Placeholder '$1' was not provided a value", and
 //! the statement reports no parameters to bind. Here the cursor's query is
 //! planned when the `DECLARE` is parsed, so its parameters are typed like
-//! any query's, and bound when it runs. `FETCH` and `CLOSE` stay upstream's:
-//! the cursor is a portal of the connection, named as the cursor, as in
+//! any query's, and bound when it runs. `FETCH`, `MOVE` and `CLOSE` are
+//! [`super::fetch`]'s: the cursor is a portal of the connection, named as the cursor, as in
 //! PostgreSQL (psycopg describes it by that name; see
 //! [`super::service::Cancellable`]'s portal description).
 //!
@@ -38,8 +38,7 @@ use super::rewrite::rewrite;
 use super::sqlstate::{code, user_error};
 use crate::engine::literals::integer_literals;
 
-/// Opens cursors; runs before `datafusion-postgres`'s cursor hook, which
-/// keeps `FETCH` and `CLOSE`.
+/// Opens cursors (`FETCH`, `MOVE` and `CLOSE`: [`super::fetch::Fetches`]).
 #[derive(Debug)]
 pub(crate) struct Cursors;
 
