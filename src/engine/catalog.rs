@@ -2,7 +2,9 @@
 //!
 //! Each table is a listing table over the manifest's explicit file list
 //! (never a directory listing, so files of uncommitted versions are never
-//! seen), with the declared schema, so opening a dataset reads no footer.
+//! seen), with the declared schema, so opening a dataset reads no footer;
+//! a partitioned table first keeps the files of the partitions a query
+//! asks for ([`PartitionedTable`]).
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use datafusion::datasource::listing::{
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
+use super::partitioned::PartitionedTable;
 use crate::storage::{DataLocation, Manifest, StoredTable};
 
 /// Registers every stored table of `manifest` in `ctx` — but a table of
@@ -34,15 +37,18 @@ pub(crate) fn register_tables(
         {
             continue;
         }
-        let paths: Vec<String> = manifest
-            .files(table)
-            .iter()
-            .map(|f| f.path.clone())
-            .collect();
-        ctx.register_table(
-            table.name(),
-            listing_table(location, &paths, table.schema())?,
-        )?;
+        let files = manifest.files(table);
+        let provider: Arc<dyn TableProvider> = if table.partitioned() && !files.is_empty() {
+            Arc::new(PartitionedTable::new(
+                location.clone(),
+                table.schema(),
+                files.to_vec(),
+            ))
+        } else {
+            let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+            listing_table(location, &paths, table.schema())?
+        };
+        ctx.register_table(table.name(), provider)?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ pub mod keys;
 pub mod literals;
 pub mod memory;
 pub mod modo_draw;
+mod partitioned;
 mod pseudonym;
 pub mod read_only;
 pub mod scope;
