@@ -150,6 +150,17 @@ async fn every_relation_of_every_scope_holds_the_hand_filtered_rows() {
             let expected = full(&format!("SELECT count(*) FROM {relation} WHERE {filter}")).await;
             let got = count(&ctx, &format!("SELECT count(*) FROM {relation}")).await;
             assert_eq!(got, expected, "{scope}: {relation}");
+            if relation == "indicators" {
+                // A scope rolls up only the schools its units pool: every
+                // figure must still be the country-wide rollup's.
+                let ordered = "ORDER BY academic_year, period, level, unit_id";
+                let whole = engine_rows(&format!(
+                    "SELECT * FROM indicators WHERE {filter} {ordered}"
+                ))
+                .await;
+                let seen = rows_of(&ctx, &format!("SELECT * FROM indicators {ordered}")).await;
+                assert_eq!(seen, whole, "{scope}: indicators");
+            }
             if matches!(
                 relation,
                 "schools" | "marks" | "student_status" | "indicators"

@@ -179,6 +179,41 @@ fn row_filter(relation: &str, scope: Scope, units: &Units) -> Cow<'static, str> 
     }
 }
 
+/// Where `indicators.sql` reads the per-school counts.
+const COUNTS_SOURCE: &str = "FROM school_counts";
+
+/// `indicators` rolled up from only the school rows a visible unit pools:
+/// every row whose region, district or school is one the scope sees. A
+/// visible unit's row pools exactly the rows whose column of its level is
+/// that unit, all of which pass, so the rows the scope's filter keeps are
+/// the same as over the whole country — and a district's query rolls up
+/// its few dozen schools, not the country's thousands. `None` for a scope
+/// that sees everything (or if the view stops reading the counts where it
+/// is expected to: then the whole rollup, filtered, as for any view).
+fn pooled_indicators(units: &Units) -> Option<String> {
+    if units.regions.is_none() && units.districts.is_none() && units.schools.is_none() {
+        return None;
+    }
+    let (_, query) = crate::views::VIEWS
+        .iter()
+        .find(|(name, _)| *name == "indicators")?;
+    if query.matches(COUNTS_SOURCE).count() != 1 {
+        return None;
+    }
+    let pooled = format!(
+        "{} OR {} OR {}",
+        member("region_id", &units.regions),
+        member("district_id", &units.districts),
+        member("school_id", &units.schools)
+    );
+    let query = query.replacen(
+        COUNTS_SOURCE,
+        &format!("FROM (SELECT * FROM school_counts WHERE {pooled}) AS school_counts"),
+        1,
+    );
+    Some(format!("({query}\n) AS indicators"))
+}
+
 /// The relations of the SQL surface: the stored tables and the views.
 fn relations() -> Vec<(&'static str, TableType)> {
     let mut all: Vec<(&'static str, TableType)> = StoredTable::ALL
@@ -210,7 +245,17 @@ pub async fn scoped_relations(
             continue;
         }
         let schema = builder.table_provider(name).await?.schema();
-        let sql = scoped_select(&schema, name, name, scope, units);
+        let source = match name {
+            "indicators" => pooled_indicators(units),
+            _ => None,
+        };
+        let sql = scoped_select(
+            &schema,
+            source.as_deref().unwrap_or(name),
+            name,
+            scope,
+            units,
+        );
         let plan = builder.sql(&sql).await?.into_unoptimized_plan();
         let provider: Arc<dyn TableProvider> = Arc::new(ScopedRelation {
             view: ViewTable::new(plan, None),
@@ -335,6 +380,29 @@ mod tests {
             member("school_id", &Some(vec![3, 5])),
             "school_id IN (3, 5)"
         );
+    }
+
+    #[test]
+    fn a_scoped_indicators_pools_only_the_rows_of_its_visible_units() {
+        let district = Units {
+            regions: Some(Vec::new()),
+            districts: Some(vec![3]),
+            schools: Some(vec![31, 32]),
+        };
+        let sql = pooled_indicators(&district).expect("the view reads school_counts once");
+        assert!(
+            sql.contains(
+                "FROM (SELECT * FROM school_counts WHERE FALSE OR district_id IN (3) \
+                 OR school_id IN (31, 32)) AS school_counts"
+            ),
+            "{sql}"
+        );
+        let everything = Units {
+            regions: None,
+            districts: None,
+            schools: None,
+        };
+        assert_eq!(pooled_indicators(&everything), None);
     }
 
     /// The default arm of `row_filter` lets everything through: only the
