@@ -16,7 +16,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::Result;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionContext, col};
 
 use super::partitioned::PartitionedTable;
 use crate::storage::{DataLocation, Manifest, StoredTable};
@@ -60,6 +60,19 @@ pub(crate) fn listing_table(
     paths: &[String],
     schema: SchemaRef,
 ) -> Result<Arc<dyn TableProvider>> {
+    sorted_listing_table(location, paths, schema, &[])
+}
+
+/// [`listing_table`] whose every file is sorted by `order` (ascending,
+/// nulls last), which the plan may then rely on instead of sorting: say so
+/// only of files written in that order, one file per table unless the
+/// files' ranges do not overlap.
+pub(crate) fn sorted_listing_table(
+    location: &DataLocation,
+    paths: &[String],
+    schema: SchemaRef,
+    order: &[&str],
+) -> Result<Arc<dyn TableProvider>> {
     if paths.is_empty() {
         return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
     }
@@ -67,8 +80,13 @@ pub(crate) fn listing_table(
         .iter()
         .map(|p| ListingTableUrl::parse(location.url_of(p)))
         .collect::<Result<Vec<_>>>()?;
-    let options =
+    let mut options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    if !order.is_empty() {
+        options = options.with_file_sort_order(vec![
+            order.iter().map(|c| col(*c).sort(true, false)).collect(),
+        ]);
+    }
     let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(options)
         .with_schema(schema);

@@ -24,7 +24,7 @@ use sapa_udfs::mark::Mark;
 
 use super::error::{ErrorLog, IngestError, LocatedError};
 use super::marks::staging_schema;
-use crate::engine::catalog::listing_table;
+use crate::engine::catalog::{listing_table, sorted_listing_table};
 use crate::storage::writer::ParquetWriter;
 use crate::storage::{DataFile, DataLocation, StoredTable};
 
@@ -77,13 +77,26 @@ pub(crate) async fn merge_partition(
             "staged merge unit {unit} is unknown"
         )));
     }
-    let stored: Vec<String> = input.stored.iter().map(|f| f.path.clone()).collect();
     let stored_rows: u64 = input.stored.iter().map(|f| f.rows).sum();
-    let _ = ctx.deregister_table("stored_versions")?;
-    ctx.register_table(
-        "stored_versions",
-        listing_table(loc, &stored, StoredTable::MarksHistory.schema())?,
-    )?;
+    // Each stored file apart, declared in its sort order: the plan then
+    // sorts only the staged rows and merges them into the stored ones,
+    // instead of sorting the whole partition again.
+    let table = StoredTable::MarksHistory;
+    let mut stored_tables = Vec::with_capacity(input.stored.len());
+    for (i, file) in input.stored.iter().enumerate() {
+        let name = format!("stored_versions_{i}");
+        let _ = ctx.deregister_table(&name)?;
+        ctx.register_table(
+            &name,
+            sorted_listing_table(
+                loc,
+                std::slice::from_ref(&file.path),
+                table.schema(),
+                table.sort_columns(),
+            )?,
+        )?;
+        stored_tables.push(name);
+    }
     let partition = Some((input.academic_year, input.period));
     let mut history = ParquetWriter::for_table(loc, StoredTable::MarksHistory, version, partition)?;
     let mut current = ParquetWriter::for_table(loc, StoredTable::Marks, version, partition)?;
@@ -110,11 +123,18 @@ pub(crate) async fn merge_partition(
             .join(", ");
         // Stored files are sorted by district: statistics skip the row
         // groups of other units.
+        let stored: String = stored_tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT {cols}, 0 AS src, CAST(NULL AS BIGINT) AS line FROM {t} \
+                     WHERE district_id IN ({districts}) UNION ALL "
+                )
+            })
+            .collect();
         let sql = format!(
             "SELECT {cols}, src, line FROM ( \
-               SELECT {cols}, 0 AS src, CAST(NULL AS BIGINT) AS line FROM stored_versions \
-               WHERE district_id IN ({districts}) \
-               UNION ALL \
+               {stored} \
                SELECT {cols}, 1 AS src, line FROM staged_versions) AS u \
              ORDER BY region_id, district_id, school_id, class_id, student_id, subject_id, \
                       recorded_at, src, line"
