@@ -1,0 +1,248 @@
+//! The charts of one unit's indicators: their dynamics over periods
+//! (`indicator_dynamics`) and the indicator blocks of one period
+//! (`indicator_blocks`).
+
+use rust_xlsxwriter::{
+    Chart, ChartLine, ChartLineDashType, ChartMarker, ChartMarkerType, ChartType, Color,
+};
+
+use super::super::bands::Band;
+use super::{CHART_HEIGHT, Table, band_points, both, fill, new_chart};
+use crate::reports::ReportError;
+
+/// Line colours of the two indicators (their required levels are dashed
+/// lines of the same colour).
+const PERFORMANCE_COLOR: Color = Color::RGB(0x2E_75_B6);
+const QUALITY_COLOR: Color = Color::RGB(0xC0_5A_1A);
+/// Status colours of the stacked shares, best first.
+const STATUS_COLORS: [(&str, &str, &str, Color); 4] = [
+    ("n_excellent", "Үздік", "Отличники", Color::RGB(0x1E_84_49)),
+    ("n_good", "Жақсы", "Хорошисты", Color::RGB(0x7D_CE_A0)),
+    (
+        "n_satisfactory",
+        "Орташа",
+        "Удовлетворительно",
+        Color::RGB(0xF0_B4_29),
+    ),
+    (
+        "n_low",
+        "Үлгерімі төмен",
+        "Неуспевающие",
+        Color::RGB(0xD9_4B_4B),
+    ),
+];
+/// The lines' chart is taller: four legend entries below it.
+const LINES_HEIGHT: u32 = 460;
+/// The grey of a required level drawn as a bar.
+const REQUIRED_COLOR: Color = Color::RGB(0x80_80_80);
+
+/// `indicator_dynamics`: the two indicators with their required levels as
+/// lines over the periods, and the status shares as stacked columns per
+/// period. The x axis is the academic year and the period (two category
+/// levels) when those columns are side by side, else the period.
+pub(super) fn dynamics_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, ReportError> {
+    let rows = 0..table.len();
+    let Some(period) = table.col("period") else {
+        return Ok(Vec::new());
+    };
+    let first_cat = match table.col("academic_year_label") {
+        Some(year) if year + 1 == period => year,
+        _ => period,
+    };
+    let categories = table.span(first_cat, period, &rows)?;
+    let mut charts = Vec::new();
+
+    let (mut lines, height) = new_chart(
+        Chart::new(ChartType::Line),
+        "Үлгерім деңгейі мен білім сапасының динамикасы\nДинамика уровня успеваемости и качества знаний",
+        LINES_HEIGHT,
+    );
+    let series = [
+        (
+            "performance_level",
+            both("Үлгерім деңгейі", "Уровень успеваемости"),
+            PERFORMANCE_COLOR,
+            false,
+        ),
+        (
+            "required_performance_pct",
+            both(
+                "Үлгерімнің талап етілетін деңгейі",
+                "Требуемый уровень успеваемости",
+            ),
+            PERFORMANCE_COLOR,
+            true,
+        ),
+        (
+            "knowledge_quality",
+            both("Білім сапасы", "Качество знаний"),
+            QUALITY_COLOR,
+            false,
+        ),
+        (
+            "required_quality_pct",
+            both(
+                "Сапаның талап етілетін деңгейі",
+                "Требуемое качество знаний",
+            ),
+            QUALITY_COLOR,
+            true,
+        ),
+    ];
+    let mut drawn = 0;
+    for (column, name, color, required) in series {
+        let Some(col) = table.col(column) else {
+            continue;
+        };
+        let mut line = ChartLine::new();
+        line.set_color(color)
+            .set_width(if required { 1.5 } else { 2.25 });
+        let mut marker = ChartMarker::new();
+        if required {
+            line.set_dash_type(ChartLineDashType::Dash);
+            marker.set_none();
+        } else {
+            marker
+                .set_type(ChartMarkerType::Circle)
+                .set_size(6)
+                .set_format(&mut fill(color));
+        }
+        lines
+            .add_series()
+            .set_categories(&categories)
+            .set_values(&table.range(col, &rows)?)
+            .set_name(name.as_str())
+            .set_format(&mut line)
+            .set_marker(&marker);
+        drawn += 1;
+    }
+    if drawn > 0 {
+        percent_axis(&mut lines, "Мәні, %\nЗначение, %");
+        lines.x_axis().set_name("Кезең\nПериод");
+        charts.push((lines, height));
+    }
+
+    let (mut shares, height) = new_chart(
+        Chart::new(ChartType::ColumnPercentStacked),
+        "Оқушылардың мәртебелер бойынша үлесі\nДоли учащихся по статусам",
+        CHART_HEIGHT,
+    );
+    let mut drawn = 0;
+    for (column, kk, ru, color) in STATUS_COLORS {
+        let Some(col) = table.col(column) else {
+            continue;
+        };
+        shares
+            .add_series()
+            .set_categories(&categories)
+            .set_values(&table.range(col, &rows)?)
+            .set_name(both(kk, ru).as_str())
+            .set_format(&mut fill(color))
+            .set_gap(60);
+        drawn += 1;
+    }
+    if drawn > 0 {
+        shares.y_axis().set_num_format("0%");
+        shares.y_axis().set_name("Үлесі, %\nДоля, %");
+        shares.x_axis().set_name("Кезең\nПериод");
+        charts.push((shares, height));
+    }
+    Ok(charts)
+}
+
+/// `indicator_blocks`: each indicator's value (coloured by its band) beside
+/// its required level, and, for a governing body, how many of its schools
+/// reach the school-level required value and how many do not.
+pub(super) fn block_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, ReportError> {
+    let rows = 0..table.len();
+    let (Some(kk), Some(value)) = (table.col("indicator_kk"), table.col("value_pct")) else {
+        return Ok(Vec::new());
+    };
+    // Kazakh and Russian indicator names as two category levels.
+    let last_cat = match table.col("indicator_ru") {
+        Some(ru) if ru == kk + 1 => ru,
+        _ => kk,
+    };
+    let categories = table.span(kk, last_cat, &rows)?;
+    let unit_kk = table.texts("name_kk")?.into_iter().flatten().next();
+    let unit_ru = table.texts("name_ru")?.into_iter().flatten().next();
+    let unit = match (unit_kk, unit_ru) {
+        (Some(kk), Some(ru)) => format!("{kk} / {ru}: "),
+        _ => String::new(),
+    };
+    let mut charts = Vec::new();
+
+    let (mut values, height) = new_chart(
+        Chart::new(ChartType::Column),
+        &format!("{unit}көрсеткіштер блогы\nблоки показателей"),
+        CHART_HEIGHT,
+    );
+    values
+        .add_series()
+        .set_categories(&categories)
+        .set_values(&table.range(value, &rows)?)
+        .set_name(both("Көрсеткіш мәні", "Значение показателя").as_str())
+        .set_points(&band_points(&table.texts("band")?))
+        .set_gap(80);
+    if let Some(required) = table.col("required_pct") {
+        values
+            .add_series()
+            .set_categories(&categories)
+            .set_values(&table.range(required, &rows)?)
+            .set_name(both("Талап етілетін деңгей", "Требуемый уровень").as_str())
+            .set_format(&mut fill(REQUIRED_COLOR));
+    }
+    percent_axis(&mut values, "Мәні, %\nЗначение, %");
+    charts.push((values, height));
+
+    let counts = (
+        table.col("schools_meeting"),
+        table.col("schools_not_meeting"),
+    );
+    if let (Some(meeting), Some(not_meeting)) = counts
+        && table.any_value("schools", &rows)
+    {
+        let (mut schools, height) = new_chart(
+            Chart::new(ChartType::BarStacked),
+            "Мектептердің талап етілетін деңгейге жетуі\nДостижение школами требуемого уровня",
+            CHART_HEIGHT,
+        );
+        schools
+            .add_series()
+            .set_categories(&categories)
+            .set_values(&table.range(meeting, &rows)?)
+            .set_name(both("Жеткен мектептер", "Достигли").as_str())
+            .set_format(&mut fill(Band::High.bar_color()))
+            .set_gap(60);
+        schools
+            .add_series()
+            .set_categories(&categories)
+            .set_values(&table.range(not_meeting, &rows)?)
+            .set_name(both("Жетпеген мектептер", "Не достигли").as_str())
+            .set_format(&mut fill(Band::Low.bar_color()));
+        // A bar chart's x axis is its horizontal, value axis.
+        schools.x_axis().set_name("Мектептер саны\nЧисло школ");
+        charts.push((schools, height));
+    }
+    Ok(charts)
+}
+
+/// A value axis from 0% to 100% named `name`: the table's percentages are
+/// fractions shown as `0.0%`.
+pub(super) fn percent_axis(chart: &mut Chart, name: &str) {
+    percent_axis_of(chart, name, false);
+}
+
+/// [`percent_axis`], on the x axis when `horizontal`: a bar chart's value
+/// axis is its x axis.
+pub(super) fn percent_axis_of(chart: &mut Chart, name: &str, horizontal: bool) {
+    let axis = if horizontal {
+        chart.x_axis()
+    } else {
+        chart.y_axis()
+    };
+    axis.set_min(0.0)
+        .set_max(1.0)
+        .set_num_format("0%")
+        .set_name(name);
+}
