@@ -422,3 +422,155 @@ fn bad_names_and_values_are_named_in_the_error() {
         assert!(err.contains(expected), "{report} {flag} {value}: {err}");
     }
 }
+
+/// The XML of every chart part of the workbook at `path`.
+fn chart_parts(path: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut charts = Vec::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        if file.name().unwrap().starts_with("xl/charts/chart") {
+            let mut xml = String::new();
+            file.read_to_string(&mut xml).unwrap();
+            charts.push(xml);
+        }
+    }
+    charts
+}
+
+/// The `<c:f>` references of a chart part, in order.
+fn chart_refs(xml: &str) -> Vec<String> {
+    xml.split("<c:f>")
+        .skip(1)
+        .filter_map(|s| s.split("</c:f>").next())
+        .map(String::from)
+        .collect()
+}
+
+/// `A` → 0, `S` → 18 (one-letter columns: the reports are narrower).
+fn col_index(letters: &str) -> u32 {
+    assert_eq!(letters.len(), 1, "{letters}");
+    u32::from(letters.as_bytes()[0] - b'A')
+}
+
+#[test]
+fn every_region_gets_a_sheet_whose_charts_cover_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dynamics.xlsx");
+    let out = sapa(&[
+        "report",
+        "indicator_dynamics",
+        "--data",
+        data(),
+        "--unit",
+        "region:*",
+        "--format",
+        "xlsx",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+
+    let (_, regions) = query_csv("SELECT region_id, name_kk FROM regions ORDER BY region_id");
+    assert!(regions.len() >= 2, "the tiny data has regions: {regions:?}");
+    assert!(
+        stderr.contains(&format!("in {} sheets", regions.len())),
+        "{stderr}"
+    );
+    let mut workbook: Xlsx<_> = open_workbook(&path).unwrap();
+    let sheets: Vec<String> = regions
+        .iter()
+        .map(|r| format!("{} {}", r[0], r[1]).chars().take(31).collect())
+        .collect();
+    assert_eq!(workbook.sheet_names(), sheets);
+
+    let charts = chart_parts(&path);
+    assert_eq!(charts.len(), 2 * regions.len(), "two charts per region");
+    for (region, sheet) in regions.iter().zip(&sheets) {
+        // Hand-counted from the view: one row per period of the region.
+        let (_, count) = query_csv(&format!(
+            "SELECT count(*) FROM indicators WHERE level = 'region' AND unit_id = {}",
+            region[0]
+        ));
+        let periods: u32 = count[0][0].parse().unwrap();
+        assert_eq!(periods, 10, "two years of Q1..Q4 and YEAR");
+        let range = workbook.worksheet_range(sheet).unwrap();
+        assert_eq!(range.height() as u32, 2 + periods, "{sheet}");
+        assert_eq!(
+            range.get_value((3, 4)),
+            Some(&Data::String("region".into())),
+            "{sheet}: the level column"
+        );
+
+        // The sheet's charts: each reference is `'SHEET'!$X$3:$Y$12`, the
+        // data rows exactly; the values' columns are headed as expected.
+        let prefix = format!("'{sheet}'!");
+        let mine: Vec<&String> = charts.iter().filter(|c| c.contains(&prefix)).collect();
+        assert_eq!(mine.len(), 2, "{sheet}");
+        let mut value_headers = Vec::new();
+        for chart in &mine {
+            for reference in chart_refs(chart) {
+                let cells = reference.strip_prefix(&prefix).unwrap();
+                let (first, last) = cells.split_once(':').unwrap();
+                let parts = |cell: &str| {
+                    let cell = cell.trim_start_matches('$');
+                    let (col, row) = cell.split_once('$').unwrap();
+                    (col.to_string(), row.parse::<u32>().unwrap())
+                };
+                let ((first_col, first_row), (last_col, last_row)) = (parts(first), parts(last));
+                assert_eq!((first_row, last_row), (3, 2 + periods), "{reference}");
+                if first_col == last_col {
+                    let header = range.get_value((0, col_index(&first_col))).unwrap();
+                    value_headers.push(header.to_string());
+                } else {
+                    // The categories: the year label and the period.
+                    assert_eq!((first_col.as_str(), last_col.as_str()), ("B", "C"));
+                }
+            }
+        }
+        assert_eq!(
+            value_headers,
+            [
+                "Үлгерім деңгейі, %",
+                "Үлгерім деңгейінің талап етілетін мәні, %",
+                "Білім сапасы, %",
+                "Білім сапасының талап етілетін мәні, %",
+                "Үздіктер (Nүз)",
+                "Үлгерімі жақсылар (Nү.ж.)",
+                "Үлгерімі орташалар",
+                "Үлгерімі төмендер (Nү.т.)",
+            ],
+            "{sheet}"
+        );
+    }
+}
+
+#[test]
+fn every_region_needs_a_workbook_and_a_report_with_a_unit() {
+    let err = sapa_fails(&[
+        "report",
+        "indicator_dynamics",
+        "--data",
+        data(),
+        "--unit",
+        "region:*",
+        "--format",
+        "csv",
+    ]);
+    assert!(err.contains("needs --format xlsx"), "{err}");
+    let err = sapa_fails(&[
+        "report",
+        "national_statistics",
+        "--data",
+        data(),
+        "--unit",
+        "region:*",
+        "--format",
+        "xlsx",
+    ]);
+    assert!(err.contains("does not take --unit"), "{err}");
+    let err = sapa_fails(&["report", "indicator_dynamics", "--unit", "district:*"]);
+    assert!(err.contains("district:*"), "{err}");
+}
