@@ -153,8 +153,11 @@ pub fn add_sheet(
     worksheet.set_repeat_rows(0, HEADER_ROWS - 1)?;
     if charts::add_charts(worksheet, report, &table, widths.len())? > 0 {
         // Printed (or exported to PDF), the charts start a page of their
-        // own: an A4 portrait page is as wide as a chart.
-        worksheet.set_paper_size(A4);
+        // own: a landscape A4 page is as wide as two charts.
+        worksheet
+            .set_paper_size(A4)
+            .set_landscape()
+            .set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
         worksheet.set_vertical_page_breaks(&[u32::from(col_num(widths.len() + 1)?)])?;
     }
     Ok(rows)

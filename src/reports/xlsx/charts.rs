@@ -24,18 +24,21 @@ use rust_xlsxwriter::{
 use super::col_num;
 use crate::reports::ReportError;
 
-/// Rows of the default height a chart's top edge moves down per pixel of
-/// the charts above it (Excel's default row is 20 px high).
-const ROW_PIXELS: u32 = 20;
-/// Default chart size in pixels: as wide as an A4 portrait page's
-/// printable width, so a printed chart is never cut.
-const CHART_WIDTH: u32 = 640;
+/// Charts side by side beside the table, and the pixels between them.
+const CHARTS_PER_ROW: usize = 2;
+const GAP: u32 = 16;
+/// Default chart size in pixels: two charts side by side are as wide as a
+/// landscape A4 page's printable width, so a printed chart is never cut.
+const CHART_WIDTH: u32 = 440;
 const CHART_HEIGHT: u32 = 360;
 /// Title font size (points): two lines, Kazakh then Russian.
 const TITLE_SIZE: u8 = 12;
 /// A horizontal bar chart grows with its bars, up to this height.
 const BAR_PIXELS: u32 = 22;
 const MAX_CHART_HEIGHT: u32 = 2_400;
+/// Excel's default column width (characters) and its pixels.
+const DEFAULT_WIDTH: f64 = 8.43;
+const DEFAULT_WIDTH_PIXELS: u32 = 64;
 /// At most this many charts on one sheet: a country-wide ranking has two
 /// blocks per region, more than anyone reads on one sheet (`--unit
 /// region:*` gives each region its own sheet).
@@ -134,13 +137,24 @@ pub(super) fn add_charts(
         _ => Vec::new(),
     };
     charts.truncate(MAX_CHARTS);
-    // One empty column between the table and the charts, stacked from the
-    // first data row down.
+    // One empty column between the table and the charts, two charts a
+    // row from the first data row down, placed by pixel offsets.
     let col = col_num(width + 1)?;
-    let mut row = table.first_row;
-    for (chart, height) in &charts {
-        worksheet.insert_chart(row, col, chart)?;
-        row += height.div_ceil(ROW_PIXELS) + 1;
+    let mut y = 0;
+    for row in charts.chunks(CHARTS_PER_ROW) {
+        let mut x = 0;
+        for (chart, _) in row {
+            worksheet.insert_chart_with_offset(table.first_row, col, chart, x, y)?;
+            x += CHART_WIDTH + GAP;
+        }
+        y += row.iter().map(|(_, height)| *height).max().unwrap_or(0) + GAP;
+    }
+    // The columns under the charts get Excel's default width written out:
+    // LibreOffice's own default is wider and would stretch the charts,
+    // which are anchored to cells.
+    let covered = (CHARTS_PER_ROW as u32 * (CHART_WIDTH + GAP)).div_ceil(DEFAULT_WIDTH_PIXELS) + 1;
+    for c in 0..covered {
+        worksheet.set_column_width(col_num(width + 1 + c as usize)?, DEFAULT_WIDTH)?;
     }
     Ok(charts.len())
 }

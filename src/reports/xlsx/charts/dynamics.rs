@@ -3,7 +3,8 @@
 //! (`indicator_blocks`).
 
 use rust_xlsxwriter::{
-    Chart, ChartLine, ChartLineDashType, ChartMarker, ChartMarkerType, ChartType, Color,
+    Chart, ChartAxisCrossing, ChartLine, ChartLineDashType, ChartMarker, ChartMarkerType,
+    ChartType, Color,
 };
 
 use super::super::bands::Band;
@@ -66,10 +67,7 @@ pub(super) fn dynamics_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Re
         ),
         (
             "required_performance_pct",
-            both(
-                "Үлгерімнің талап етілетін деңгейі",
-                "Требуемый уровень успеваемости",
-            ),
+            both("Үлгерім: талап етілетін", "Успеваемость: требуемый"),
             PERFORMANCE_COLOR,
             true,
         ),
@@ -81,10 +79,7 @@ pub(super) fn dynamics_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Re
         ),
         (
             "required_quality_pct",
-            both(
-                "Сапаның талап етілетін деңгейі",
-                "Требуемое качество знаний",
-            ),
+            both("Сапа: талап етілетін", "Качество: требуемое"),
             QUALITY_COLOR,
             true,
         ),
@@ -193,6 +188,9 @@ pub(super) fn block_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Repor
             .set_format(&mut fill(REQUIRED_COLOR));
     }
     percent_axis(&mut values, "Мәні, %\nЗначение, %");
+    // The value's bars have their band's colours: a single legend swatch
+    // would show none of them.
+    values.legend().delete_entries(&[0]);
     charts.push((values, height));
 
     let counts = (
@@ -221,7 +219,15 @@ pub(super) fn block_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Repor
             .set_name(both("Жетпеген мектептер", "Не достигли").as_str())
             .set_format(&mut fill(Band::Low.bar_color()));
         // A bar chart's x axis is its horizontal, value axis.
-        schools.x_axis().set_name("Мектептер саны\nЧисло школ");
+        schools
+            .x_axis()
+            .set_name("Мектептер саны\nЧисло школ")
+            .set_num_format("0");
+        // The first indicator on top, as in the table.
+        schools
+            .y_axis()
+            .set_reverse()
+            .set_crossing(ChartAxisCrossing::Max);
         charts.push((schools, height));
     }
     Ok(charts)

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use rust_xlsxwriter::{Chart, ChartType, Color};
+use rust_xlsxwriter::{Chart, ChartAxisCrossing, ChartType, Color};
 
 use super::dynamics::percent_axis_of;
 use super::{BAR_PIXELS, CHART_HEIGHT, Table, band_points, both, fill, new_chart};
@@ -44,8 +44,12 @@ fn bar_chart(chart_type: ChartType, title: &str, rows: &Range<usize>) -> (Chart,
     let height = (BAR_CHART_FRAME + bars.saturating_mul(BAR_PIXELS)).max(CHART_HEIGHT);
     let (mut chart, height) = new_chart(Chart::new(chart_type), title, height);
     // A bar chart's y axis is its vertical, category axis: reversed, the
-    // table's first row is the top bar.
-    chart.y_axis().set_reverse();
+    // table's first row is the top bar; the value axis then crosses it at
+    // its last category, so it stays at the bottom.
+    chart
+        .y_axis()
+        .set_reverse()
+        .set_crossing(ChartAxisCrossing::Max);
     (chart, height)
 }
 
