@@ -137,6 +137,8 @@ pub fn add_sheet(
         worksheet.set_column_width(col_num(col)?, width as f64)?;
     }
     worksheet.set_freeze_panes(HEADER_ROWS, 0)?;
+    // Printed, every page of the table repeats its two header rows.
+    worksheet.set_repeat_rows(0, HEADER_ROWS - 1)?;
     let last_row = (rows > 0).then(|| row - 1);
     bands::add_band_formats(worksheet, schema, HEADER_ROWS, last_row)?;
     // The charts look the rows up by column name: one batch of them all.
@@ -149,8 +151,6 @@ pub fn add_sheet(
         rows: &all,
         first_row: HEADER_ROWS,
     };
-    // Printed, every page of the table repeats its two header rows.
-    worksheet.set_repeat_rows(0, HEADER_ROWS - 1)?;
     if charts::add_charts(worksheet, report, &table, widths.len())? > 0 {
         // Printed (or exported to PDF), the charts start a page of their
         // own: a landscape A4 page is as wide as two charts.

@@ -40,8 +40,8 @@ const MAX_CHART_HEIGHT: u32 = 2_400;
 const DEFAULT_WIDTH: f64 = 8.43;
 const DEFAULT_WIDTH_PIXELS: u32 = 64;
 /// At most this many charts on one sheet: a country-wide ranking has two
-/// blocks per region, more than anyone reads on one sheet (`--unit
-/// region:*` gives each region its own sheet).
+/// per region (40); more would be more than anyone reads on one sheet
+/// (`--unit region:*` gives each region a sheet of its own).
 const MAX_CHARTS: usize = 40;
 
 /// A report's table as written on its sheet: where its data rows are, and

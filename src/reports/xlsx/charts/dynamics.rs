@@ -39,7 +39,8 @@ const REQUIRED_COLOR: Color = Color::RGB(0x80_80_80);
 
 /// `indicator_dynamics`: the two indicators with their required levels as
 /// lines over the periods, and the status shares as stacked columns per
-/// period. The x axis is the academic year and the period (two category
+/// period (shares of the students with a status of the four: exempt and
+/// ungraded students are left out, as in the seed's status table). The x axis is the academic year and the period (two category
 /// levels) when those columns are side by side, else the period.
 pub(super) fn dynamics_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, ReportError> {
     let rows = 0..table.len();
