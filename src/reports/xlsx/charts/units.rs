@@ -15,6 +15,8 @@ use crate::reports::ReportError;
 const BAR_CHART_FRAME: u32 = 140;
 /// The base period's bars, drawn behind the compared period's band colours.
 const BASE_COLOR: Color = Color::RGB(0xBF_BF_BF);
+/// The compared period's legend swatch (its bars have their band colours).
+const COMPARED_COLOR: Color = Color::RGB(0x59_59_59);
 
 /// `(plural kk, plural ru)` of a unit level, for titles.
 fn level_names(level: &str) -> (&'static str, &'static str) {
@@ -135,7 +137,16 @@ pub(super) fn comparison_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, 
             .add_series()
             .set_categories(&categories)
             .set_values(&table.range(to, &rows)?)
-            .set_name(both("Салыстырылатын кезең", "Сравниваемый период").as_str())
+            .set_name(
+                both(
+                    "Салыстырылатын кезең (түсі — санаты)",
+                    "Сравниваемый период (цвет — категория)",
+                )
+                .as_str(),
+            )
+            // The legend shows the series' own fill, not its bars' band
+            // colours: a neutral one, explained by the name.
+            .set_format(&mut fill(COMPARED_COLOR))
             .set_points(&band_points(&bands[rows.clone()]));
         percent_axis_of(&mut chart, "Мәні, %\nЗначение, %", true);
         charts.push((chart, height));
