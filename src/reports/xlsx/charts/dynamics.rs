@@ -4,10 +4,10 @@
 
 use rust_xlsxwriter::{
     Chart, ChartAxisCrossing, ChartLine, ChartLineDashType, ChartMarker, ChartMarkerType,
-    ChartType, Color,
+    ChartPoint, ChartType, Color,
 };
 
-use super::super::bands::Band;
+use super::super::bands::{Band, bar_color_of};
 use super::{CHART_HEIGHT, Table, band_points, both, fill, new_chart};
 use crate::reports::ReportError;
 
@@ -64,44 +64,53 @@ pub(super) fn dynamics_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Re
             "performance_level",
             both("Үлгерім деңгейі", "Уровень успеваемости"),
             PERFORMANCE_COLOR,
-            false,
+            Some("performance_band"),
         ),
         (
             "required_performance_pct",
             both("Үлгерім: талап етілетін", "Успеваемость: требуемый"),
             PERFORMANCE_COLOR,
-            true,
+            None,
         ),
         (
             "knowledge_quality",
             both("Білім сапасы", "Качество знаний"),
             QUALITY_COLOR,
-            false,
+            Some("quality_band"),
         ),
         (
             "required_quality_pct",
             both("Сапа: талап етілетін", "Качество: требуемое"),
             QUALITY_COLOR,
-            true,
+            None,
         ),
     ];
     let mut drawn = 0;
-    for (column, name, color, required) in series {
+    // An indicator's line has a marker per period filled with that
+    // period's band colour (ringed in the line's colour; Excel draws them,
+    // LibreOffice 7.4 keeps the series' own marker); a required level (no
+    // band) is a dashed line without markers.
+    for (column, name, color, band) in series {
         let Some(col) = table.col(column) else {
             continue;
         };
         let mut line = ChartLine::new();
         line.set_color(color)
-            .set_width(if required { 1.5 } else { 2.25 });
+            .set_width(if band.is_some() { 2.25 } else { 1.5 });
         let mut marker = ChartMarker::new();
-        if required {
-            line.set_dash_type(ChartLineDashType::Dash);
-            marker.set_none();
-        } else {
-            marker
-                .set_type(ChartMarkerType::Circle)
-                .set_size(6)
-                .set_format(&mut fill(color));
+        let mut points = Vec::new();
+        match band {
+            Some(band) => {
+                marker
+                    .set_type(ChartMarkerType::Circle)
+                    .set_size(7)
+                    .set_format(&mut fill(color));
+                points = band_markers(&table.texts(band)?, color);
+            }
+            None => {
+                line.set_dash_type(ChartLineDashType::Dash);
+                marker.set_none();
+            }
         }
         lines
             .add_series()
@@ -109,7 +118,8 @@ pub(super) fn dynamics_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Re
             .set_values(&table.range(col, &rows)?)
             .set_name(name.as_str())
             .set_format(&mut line)
-            .set_marker(&marker);
+            .set_marker(&marker)
+            .set_points(&points);
         drawn += 1;
     }
     if drawn > 0 {
@@ -232,6 +242,19 @@ pub(super) fn block_charts(table: &Table<'_>) -> Result<Vec<(Chart, u32)>, Repor
         charts.push((schools, height));
     }
     Ok(charts)
+}
+
+/// One marker format per band text: filled with the band's colour, ringed
+/// in `ring` (the line's colour).
+fn band_markers(bands: &[Option<String>], ring: Color) -> Vec<ChartPoint> {
+    bands
+        .iter()
+        .map(|band| {
+            let mut format = fill(bar_color_of(band.as_deref()));
+            format.set_border(ChartLine::new().set_color(ring).set_width(1.25));
+            ChartPoint::new().set_format(&mut format)
+        })
+        .collect()
 }
 
 /// A value axis from 0% to 100% named `name`: the table's percentages are

@@ -198,6 +198,15 @@ fn dynamics_lines_and_status_shares_cover_exactly_the_table_rows() {
         ]
     );
     assert!(lines.contains("<c:lineChart>"), "{lines}");
+    // Each period's marker in its band's colour: performance (medium, high,
+    // none, high, high), then quality (low, medium, none, high, medium).
+    let (low, medium, high, none) = ("D94B4B", "F0B429", "3CA55C", "A6A6A6");
+    assert_eq!(
+        point_colors(lines),
+        vec![
+            medium, high, none, high, high, low, medium, none, high, medium
+        ]
+    );
     assert!(lines.contains("<c:multiLvlStrRef>"), "two category levels");
     assert!(
         lines.contains("<a:prstDash val=\"dash\"/>"),
