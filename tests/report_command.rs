@@ -5,93 +5,17 @@
 // Test helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod report_support;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Command;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 
-const YEAR: &str = "2024";
+use report_support::{YEAR, data, parse_csv, query_csv, sapa_fails, sapa_ok};
+
 const PERIOD: &str = "Q2";
-
-/// The tiny dataset, generated once per test process.
-fn data() -> &'static str {
-    static DATA: OnceLock<String> = OnceLock::new();
-    DATA.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report_command_tiny");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).unwrap();
-        }
-        let out = sapa(&[
-            "generate",
-            "--scale",
-            "tiny",
-            "--years",
-            "2023..2024",
-            "--seed",
-            "7",
-            "--format",
-            "parquet",
-            "--quiet",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir.to_str().unwrap().to_string()
-    })
-}
-
-fn sapa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sapa"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// Runs `sapa` and returns its stdout, failing the test on a failure.
-fn sapa_ok(args: &[&str]) -> String {
-    let out = sapa(args);
-    assert!(
-        out.status.success(),
-        "sapa {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs `sapa`, expects a failure, returns its stderr.
-fn sapa_fails(args: &[&str]) -> String {
-    let out = sapa(args);
-    assert!(!out.status.success(), "sapa {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-/// A CSV text as its header and rows of fields.
-fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
-
-fn query_csv(sql: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    parse_csv(&sapa_ok(&[
-        "query",
-        "--data",
-        data(),
-        "--format",
-        "csv",
-        sql,
-    ]))
-}
 
 /// The smallest region id of the dataset.
 fn a_region() -> String {

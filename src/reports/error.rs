@@ -43,7 +43,7 @@ pub enum ReportError {
     BadFrom(String),
     /// A `--unit` value is not `country` or `region|district|school:ID`.
     #[error(
-        "unknown unit {0:?} (expected country, region:ID, district:ID or school:ID with a positive integer ID)"
+        "unknown unit {0:?} (expected country, region:ID, district:ID or school:ID with a positive integer ID, or region:* for every region)"
     )]
     BadUnit(String),
     /// The unit's id is not in its reference table.
@@ -53,6 +53,12 @@ pub enum ReportError {
         level: &'static str,
         /// The id asked for.
         id: i64,
+    },
+    /// `--unit region:*` asked of an output that has no sheets.
+    #[error("--unit region:* writes one sheet per region and needs --format xlsx (not {format})")]
+    EveryRegionNeedsWorkbook {
+        /// The output format asked for.
+        format: String,
     },
     /// The data holds nothing for the year or period asked for.
     #[error("the data holds nothing for {asked} (it holds {held})")]

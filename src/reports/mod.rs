@@ -29,8 +29,8 @@ use datafusion::prelude::{DataFrame, SessionContext};
 
 pub use catalog::{CannedQuery, canned_queries, find};
 pub use error::ReportError;
-pub use params::{Param, Period, PeriodRef, ReportParams, Unit};
-pub use resolve::{param_values, resolve_defaults};
+pub use params::{Param, Period, PeriodRef, ReportParams, Unit, UnitChoice};
+pub use resolve::{param_values, regions, resolve_defaults};
 
 /// Plans `query` with `params` bound (see [`param_values`]); nothing runs
 /// until the frame is collected or streamed. The canned SQL is planned with

@@ -245,6 +245,30 @@ impl FromStr for Unit {
     }
 }
 
+/// What `--unit` asks for: one unit, or every region, each in a sheet of
+/// its own (`region:*`, for a workbook only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnitChoice {
+    /// One unit.
+    One(Unit),
+    /// Every region of the data, one after the other.
+    EveryRegion,
+}
+
+impl FromStr for UnitChoice {
+    type Err = ReportError;
+
+    /// Parses `region:*` (level in any letter case), or one [`Unit`].
+    fn from_str(text: &str) -> Result<UnitChoice, ReportError> {
+        match text.trim().split_once(':') {
+            Some((level, "*")) if level.trim().eq_ignore_ascii_case("region") => {
+                Ok(UnitChoice::EveryRegion)
+            }
+            _ => text.parse().map(UnitChoice::One),
+        }
+    }
+}
+
 /// The values of a report's parameters: `None` means "not given" before
 /// [`resolve_defaults`](super::resolve_defaults), and "the report does not
 /// take it" after.
@@ -325,6 +349,33 @@ mod tests {
                 "{bad}: {err}"
             );
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn every_region_is_region_star() {
+        for every in ["region:*", " Region:* "] {
+            assert_eq!(
+                every.parse::<UnitChoice>().unwrap(),
+                UnitChoice::EveryRegion
+            );
+        }
+        assert_eq!(
+            "region:2".parse::<UnitChoice>().unwrap(),
+            UnitChoice::One(Unit::Region(2))
+        );
+        assert_eq!(
+            "country".parse::<UnitChoice>().unwrap(),
+            UnitChoice::One(Unit::Country)
+        );
+        // Only regions have a `*`: a sheet per district or school is not a
+        // workbook anyone reads.
+        for bad in ["district:*", "school:*", "*", "region:**"] {
+            let err = bad.parse::<UnitChoice>().unwrap_err();
+            assert!(
+                matches!(&err, ReportError::BadUnit(v) if v == bad),
+                "{bad}: {err}"
+            );
         }
     }
 

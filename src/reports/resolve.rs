@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
@@ -116,6 +118,24 @@ pub fn param_values(params: &ReportParams) -> ParamValues {
         ),
     ]);
     ParamValues::from(values)
+}
+
+/// Every region as `(region_id, Kazakh name)`, by id: the units of
+/// `--unit region:*`.
+pub async fn regions(ctx: &SessionContext) -> Result<Vec<(i64, String)>, ReportError> {
+    let sql = "SELECT region_id, name_kk FROM regions ORDER BY region_id";
+    let mut out = Vec::new();
+    for batch in ctx.sql(sql).await?.collect().await? {
+        let ids = cast(batch.column(0), &DataType::Int64)?;
+        let names = cast(batch.column(1), &DataType::Utf8)?;
+        let (ids, names) = (ids.as_primitive::<Int64Type>(), names.as_string::<i32>());
+        for (id, name) in ids.iter().zip(names.iter()) {
+            if let Some(id) = id {
+                out.push((id, name.unwrap_or_default().to_string()));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The latest academic year with any student status.

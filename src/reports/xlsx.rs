@@ -3,16 +3,32 @@
 //! rows (Kazakh labels, then Russian, see [`labels`](super::labels)) frozen
 //! above the data, typed cells, percentages as `0.0%` cells, and column
 //! widths fitted to their longest text.
+//!
+//! # Charts
+//!
+//! Band cells (`low`, `medium`, `high`) carry conditional formats in the
+//! band colours ([`bands`]). The reports a National Report draws from get
+//! native Excel charts beside the table, built from the table's own cells:
+//! `indicator_dynamics` (the indicators and their required levels over the
+//! periods; the status shares per period), `indicator_blocks` (each value
+//! beside its required level; the schools reaching it), `rankings` (a
+//! region's districts and schools by knowledge quality) and
+//! `period_comparison` (the units one level down in both periods). Bars of
+//! a unit are coloured by its band.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Float64Type, Schema, TimeUnit, TimestampMicrosecondType,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Workbook, Worksheet};
+
+pub mod bands;
+mod charts;
 
 use super::labels::{header, is_percentage};
 use super::{CannedQuery, ReportError};
@@ -27,11 +43,14 @@ const SHEET_NAME_CHARS: usize = 31;
 /// header labels wrap.
 const MIN_WIDTH: usize = 6;
 const MAX_WIDTH: usize = 40;
+/// Excel's paper size code of A4.
+const A4: u8 = 9;
 /// Days from Excel's epoch (1899-12-30) to 1970-01-01.
 const EXCEL_UNIX_EPOCH_DAYS: f64 = 25_569.0;
 
 /// Writes `batches` (of `schema`, the result of `query`) to `path` as a
-/// workbook; returns the number of data rows.
+/// workbook of one sheet named after the report; returns the number of
+/// data rows.
 pub fn write_xlsx(
     path: &Path,
     query: &CannedQuery,
@@ -43,24 +62,65 @@ pub fn write_xlsx(
     Ok(rows)
 }
 
-/// Builds the workbook of one result: a sheet called `sheet` (cut to Excel's
-/// 31 characters), `title` in the document properties. Returns it with the
-/// number of data rows.
+/// Writes one sheet per unit to `path`: `sheets` are `(sheet name,
+/// result)` pairs, each result of `query` for one unit (`--unit region:*`).
+/// Returns the number of data rows of all sheets.
+pub fn write_xlsx_sheets(
+    path: &Path,
+    query: &CannedQuery,
+    schema: &Schema,
+    sheets: &[(String, Vec<RecordBatch>)],
+) -> Result<usize, ReportError> {
+    let mut workbook = new_workbook(&query.title);
+    let mut rows = 0;
+    for (sheet, batches) in sheets {
+        rows += add_sheet(&mut workbook, query.name, sheet, schema, batches)?;
+    }
+    workbook.save(path)?;
+    Ok(rows)
+}
+
+/// Builds the workbook of one result of report `report`: a sheet called
+/// after it (cut to Excel's 31 characters), `title` in the document
+/// properties. Returns it with the number of data rows.
 pub fn workbook(
-    sheet: &str,
+    report: &str,
     title: &str,
     schema: &Schema,
     batches: &[RecordBatch],
 ) -> Result<(Workbook, usize), ReportError> {
+    let mut workbook = new_workbook(title);
+    let rows = add_sheet(&mut workbook, report, report, schema, batches)?;
+    Ok((workbook, rows))
+}
+
+/// An empty workbook with `title` in its document properties.
+pub fn new_workbook(title: &str) -> Workbook {
+    let mut workbook = Workbook::new();
+    workbook.set_properties(&DocProperties::new().set_title(title));
+    workbook
+}
+
+/// Adds a sheet called `sheet` (made a valid Excel name, see
+/// [`sheet_name`]) holding `batches`, a result of report `report`: the two
+/// header rows, the typed cells, the band cells' colours
+/// ([`bands`]), and the report's charts beside the table
+/// ([`charts`](self#charts)). Returns the number of data rows.
+pub fn add_sheet(
+    workbook: &mut Workbook,
+    report: &str,
+    sheet: &str,
+    schema: &Schema,
+    batches: &[RecordBatch],
+) -> Result<usize, ReportError> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let max = SHEET_ROWS - HEADER_ROWS as usize;
     if rows > max {
         return Err(ReportError::TooManyRows { rows, max });
     }
-    let mut workbook = Workbook::new();
-    workbook.set_properties(&DocProperties::new().set_title(title));
+    let name = sheet_name(sheet);
     let worksheet = workbook.add_worksheet();
-    worksheet.set_name(sheet_name(sheet))?;
+    worksheet.set_name(&name)?;
     let mut widths = write_headers(worksheet, schema)?;
     let styles = Styles::new();
     let mut row = HEADER_ROWS;
@@ -72,12 +132,35 @@ pub fn workbook(
         row +=
             u32::try_from(batch.num_rows()).map_err(|_| ReportError::TooManyRows { rows, max })?;
     }
-    for (col, width) in widths.into_iter().enumerate() {
-        let width = width.clamp(MIN_WIDTH, MAX_WIDTH) + 2;
+    for (col, width) in widths.iter().enumerate() {
+        let width = (*width).clamp(MIN_WIDTH, MAX_WIDTH) + 2;
         worksheet.set_column_width(col_num(col)?, width as f64)?;
     }
     worksheet.set_freeze_panes(HEADER_ROWS, 0)?;
-    Ok((workbook, rows))
+    // Printed, every page of the table repeats its two header rows.
+    worksheet.set_repeat_rows(0, HEADER_ROWS - 1)?;
+    let last_row = (rows > 0).then(|| row - 1);
+    bands::add_band_formats(worksheet, schema, HEADER_ROWS, last_row)?;
+    // The charts look the rows up by column name: one batch of them all.
+    let all = match batches.first() {
+        Some(first) => concat_batches(&first.schema(), batches)?,
+        None => RecordBatch::new_empty(Arc::new(schema.clone())),
+    };
+    let table = charts::Table {
+        sheet: &name,
+        rows: &all,
+        first_row: HEADER_ROWS,
+    };
+    if charts::add_charts(worksheet, report, &table, widths.len())? > 0 {
+        // Printed (or exported to PDF), the charts start a page of their
+        // own: a landscape A4 page is as wide as two charts.
+        worksheet
+            .set_paper_size(A4)
+            .set_landscape()
+            .set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+        worksheet.set_vertical_page_breaks(&[u32::from(col_num(widths.len() + 1)?)])?;
+    }
+    Ok(rows)
 }
 
 /// The formats of the cells.
@@ -206,7 +289,7 @@ fn col_num(index: usize) -> Result<u16, ReportError> {
 
 /// A valid sheet name for `name`: the characters Excel forbids replaced by
 /// `_`, at most 31 characters, never empty.
-fn sheet_name(name: &str) -> String {
+pub fn sheet_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
