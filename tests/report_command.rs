@@ -7,6 +7,9 @@
 
 mod report_support;
 
+#[path = "report_command/charts.rs"]
+mod charts;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;

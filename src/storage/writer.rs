@@ -15,6 +15,7 @@ use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
 use object_store::buffered::BufWriter;
 use object_store::{ObjectStore, ObjectStoreExt};
 
@@ -50,10 +51,27 @@ pub fn writer_properties(table: StoredTable) -> Result<WriterProperties, Storage
             })
         })
         .collect::<Result<Vec<_>, StorageError>>()?;
-    Ok(base_properties(3)?
-        .set_sorting_columns(Some(sorting))
-        .build())
+    let mut builder = base_properties(3)?.set_sorting_columns(Some(sorting));
+    if schema.index_of(MOMENT_COLUMN).is_ok() {
+        builder = builder.set_column_dictionary_page_size_limit(
+            ColumnPath::from(MOMENT_COLUMN),
+            MOMENT_DICTIONARY_BYTES,
+        );
+    }
+    Ok(builder.build())
 }
+
+/// The column of the marks whose values are nearly all distinct: the moment
+/// a mark was set, to the microsecond.
+const MOMENT_COLUMN: &str = "recorded_at";
+
+/// Dictionary page size for [`MOMENT_COLUMN`]. A row group's marks are set
+/// at ~250k distinct moments (a working week to the second): with the
+/// default 1 MB page the dictionary fills at 128k and the rest of the row
+/// group falls back to plain 8-byte values (~5 bytes a mark after zstd);
+/// with room for every moment, each mark stores an 18-bit index (measured
+/// on the national data: 5.0 → 4.2 bytes a mark).
+const MOMENT_DICTIONARY_BYTES: usize = 4 << 20;
 
 /// Writer properties for the staging files of an ingest: written once and
 /// read once, so fast compression and no sort order.

@@ -4,16 +4,11 @@
 //! columns the chart is about (the workbook is unzipped to read the chart
 //! parts; calamine reads the cells).
 
-// Test helpers unwrap: a failure there is a failed test.
-#![allow(clippy::unwrap_used)]
-
-mod report_support;
-
 use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 
-use report_support::{data, parse_csv, query_csv, sapa, sapa_fails, sapa_ok};
+use super::report_support::{data, parse_csv, query_csv, sapa, sapa_fails, sapa_ok};
 
 /// The XML of every chart part of the workbook at `path`.
 fn chart_parts(path: &Path) -> Vec<String> {
