@@ -5,7 +5,7 @@
 //! field naming it (`connect`, `login`, `login_failed`, `statement`,
 //! `disconnect`); whoever runs the server decides where they go (`sapa
 //! serve --log-file`, `--log-format`). The server emits them from its
-//! connection loop ([`super::socket`]), so every protocol path is covered
+//! connection loop (`server/socket.rs`), so every protocol path is covered
 //! the same way. Passwords and SCRAM proofs are never among the fields.
 
 use std::collections::HashMap;

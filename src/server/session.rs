@@ -152,7 +152,7 @@ impl SessionFactory {
     /// `current_user`/`session_user` answering `user`, and
     /// `pg_stat_activity`/`pg_cancel_backend` reaching what `user` may see;
     /// the plans its statements make are recorded in the returned
-    /// [`StatementPlans`] ([`super::plans`]).
+    /// `StatementPlans` (`server/plans.rs`).
     pub async fn log_in(
         &self,
         session: &SessionContext,
