@@ -9,8 +9,10 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use datafusion_postgres::pgwire::api::results::{DescribePortalResponse, Response};
@@ -21,6 +23,7 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
 use datafusion_postgres::pgwire::messages::extendedquery::Execute;
 use datafusion_postgres::pgwire::messages::simplequery::Query;
+use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, QueryHook};
 use futures::Sink;
 
@@ -275,8 +278,60 @@ impl ExtendedQueryHandler for Cancellable {
             ));
         }
         let deadline = deadline_of(client);
+        if let Some(response) = self.plain_query(client, portal).await {
+            return Ok(cancellable(response?, self.watch(client, deadline)));
+        }
         let planned = ExtendedQueryHandler::do_query(self.inner.as_ref(), client, portal, max_rows);
         let response = OnRuntime::new(self.queries.handle.clone(), planned).await?;
         Ok(cancellable(response, self.watch(client, deadline)))
+    }
+}
+
+impl Cancellable {
+    /// A query without parameters, run from the plan its Parse made with
+    /// one optimizer pass: upstream's extended path optimizes the plan and
+    /// then again when it makes the physical plan (~4 ms of a scoped
+    /// `indicators` query). The hooks see it first, as upstream's would;
+    /// `None` leaves every other statement to upstream.
+    async fn plain_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<<Self as ExtendedQueryHandler>::Statement>,
+    ) -> Option<PgWireResult<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = <Self as ExtendedQueryHandler>::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (_, Some((statement, plan))) = &portal.statement.statement else {
+            return None;
+        };
+        if !matches!(statement, Statement::Query(_))
+            || !plan.get_parameter_types().is_ok_and(|p| p.is_empty())
+        {
+            return None;
+        }
+        let session = &self.parser.session;
+        let none = ParamValues::List(Vec::new());
+        for hook in &self.parser.hooks {
+            if let Some(response) = hook
+                .handle_extended_query(statement, plan, &none, session, client)
+                .await
+            {
+                return Some(response);
+            }
+        }
+        let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        let format = &portal.result_column_format;
+        let planned = async move {
+            let frame = session
+                .execute_logical_plan(plan.clone())
+                .await
+                .map_err(api_error)?;
+            encode_dataframe(frame, format, Some(options)).await
+        };
+        let rows = OnRuntime::new(self.queries.handle.clone(), planned).await;
+        Some(rows.map(Response::Query))
     }
 }
