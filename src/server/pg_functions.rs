@@ -7,9 +7,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{ScalarValue, exec_err, plan_err};
+use datafusion::common::{ScalarValue, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
@@ -19,6 +18,8 @@ use datafusion::prelude::SessionContext;
 
 use super::PG_VERSION;
 use super::pg_types::pg_type;
+use super::setting_functions;
+use super::settings::SessionSettings;
 
 /// `version()`: PostgreSQL's form, so version-sniffing clients parse it,
 /// naming Sapa.
@@ -63,7 +64,10 @@ pub(crate) fn register(ctx: &SessionContext) {
         replace(ctx, udf);
     }
     replace(ctx, ScalarUDF::new_from_impl(PgTypeof::new()));
-    replace(ctx, ScalarUDF::new_from_impl(CurrentSetting::new()));
+    // `current_setting` over the defaults, for a session that never logs
+    // in over the wire; a login registers its own (and `set_config`).
+    let [current_setting, _] = setting_functions::udfs(&Arc::new(SessionSettings::default()));
+    replace(ctx, current_setting);
     let mut registry = ctx.clone();
     datafusion_pg_functions::string::register(&mut registry);
     // Ours replaces theirs, which answers `format('%I', …)` with ''.
@@ -219,70 +223,6 @@ impl ScalarUDFImpl for PgTypeof {
         Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
             name.to_string(),
         ))))
-    }
-}
-
-/// `current_setting(name [, missing_ok])`.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct CurrentSetting {
-    signature: Signature,
-}
-
-impl CurrentSetting {
-    fn new() -> CurrentSetting {
-        CurrentSetting {
-            signature: Signature::one_of(
-                vec![
-                    TypeSignature::Exact(vec![DataType::Utf8]),
-                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Boolean]),
-                ],
-                Volatility::Stable,
-            ),
-        }
-    }
-}
-
-impl ScalarUDFImpl for CurrentSetting {
-    fn name(&self) -> &str {
-        "current_setting"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let missing_ok = match args.args.get(1) {
-            Some(ColumnarValue::Scalar(ScalarValue::Boolean(b))) => b.unwrap_or(false),
-            Some(_) => return exec_err!("current_setting: missing_ok must be a constant"),
-            None => false,
-        };
-        let lookup = |name: &str| -> Result<Option<String>> {
-            match setting(name) {
-                Some(value) => Ok(Some(value)),
-                None if missing_ok => Ok(None),
-                None => exec_err!("unrecognized configuration parameter \"{name}\""),
-            }
-        };
-        match args.args.first() {
-            Some(ColumnarValue::Scalar(ScalarValue::Utf8(name))) => match name {
-                Some(name) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(lookup(name)?))),
-                None => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None))),
-            },
-            Some(ColumnarValue::Array(names)) => {
-                let names = names.as_string::<i32>();
-                let mut out = StringBuilder::with_capacity(names.len(), names.len() * 8);
-                for name in names.iter() {
-                    match name {
-                        Some(name) => out.append_option(lookup(name)?),
-                        None => out.append_null(),
-                    }
-                }
-                Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
-            }
-            _ => exec_err!("current_setting takes a setting name"),
-        }
     }
 }
 
