@@ -31,19 +31,25 @@ fn data_dir() -> &'static PathBuf {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sapa"))
-            .args(["generate", "--scale", "tiny", "--years", "2023..2024"])
-            .args(["--seed", "7", "--format", "parquet", "--quiet", "--out"])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        generate_tiny("parquet", &dir);
         dir
     })
+}
+
+/// `sapa generate --scale tiny --years 2023..2024 --seed 7` into `dir`, as
+/// a dataset (`parquet`) or interchange files (`csv`).
+fn generate_tiny(format: &str, dir: &std::path::Path) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sapa"))
+        .args(["generate", "--scale", "tiny", "--years", "2023..2024"])
+        .args(["--seed", "7", "--format", format, "--quiet", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 async fn context() -> SessionContext {

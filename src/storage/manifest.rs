@@ -183,26 +183,31 @@ pub async fn read_manifest(loc: &DataLocation, version: u64) -> Result<Manifest,
     Ok(manifest)
 }
 
+/// `CURRENT`'s content, in the format this build reads.
+fn parse_pointer(bytes: &[u8]) -> Result<CurrentPointer, StorageError> {
+    let pointer: CurrentPointer =
+        serde_json::from_slice(bytes).map_err(|e| StorageError::Corrupt {
+            path: CURRENT.to_string(),
+            message: e.to_string(),
+        })?;
+    if pointer.format != FORMAT_VERSION {
+        return Err(StorageError::Corrupt {
+            path: CURRENT.to_string(),
+            message: format!(
+                "format {} is not the format {FORMAT_VERSION} this build reads",
+                pointer.format
+            ),
+        });
+    }
+    Ok(pointer)
+}
+
 /// Reads `_sapa/CURRENT`, or `None` when it does not exist.
 pub async fn read_pointer(loc: &DataLocation) -> Result<Option<CurrentPointer>, StorageError> {
     match loc.store().get(&loc.path(CURRENT)).await {
         Ok(got) => {
             let bytes = got.bytes().await.map_err(StorageError::store(CURRENT))?;
-            let pointer: CurrentPointer =
-                serde_json::from_slice(&bytes).map_err(|e| StorageError::Corrupt {
-                    path: CURRENT.to_string(),
-                    message: e.to_string(),
-                })?;
-            if pointer.format != FORMAT_VERSION {
-                return Err(StorageError::Corrupt {
-                    path: CURRENT.to_string(),
-                    message: format!(
-                        "format {} is not the format {FORMAT_VERSION} this build reads",
-                        pointer.format
-                    ),
-                });
-            }
-            Ok(Some(pointer))
+            parse_pointer(&bytes).map(Some)
         }
         // A remote store says the same for a missing bucket: look.
         Err(object_store::Error::NotFound { .. }) if loc.endpoint().is_none() => Ok(None),
@@ -317,12 +322,7 @@ async fn current_version_tag(
                 version: got.meta.version.clone(),
             };
             let bytes = got.bytes().await.map_err(StorageError::store(CURRENT))?;
-            let pointer: CurrentPointer =
-                serde_json::from_slice(&bytes).map_err(|e| StorageError::Corrupt {
-                    path: CURRENT.to_string(),
-                    message: e.to_string(),
-                })?;
-            Ok(Some((pointer.version, tag)))
+            Ok(Some((parse_pointer(&bytes)?.version, tag)))
         }
         Err(object_store::Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(StorageError::store(CURRENT)(e)),

@@ -113,17 +113,7 @@ impl S3Server {
 /// Interchange files of the tiny country, made by the CLI.
 fn csv_dir(root: &Path) -> PathBuf {
     let dir = root.join("csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_sapa"))
-        .args(["generate", "--scale", "tiny", "--years", "2023..2024"])
-        .args(["--seed", "7", "--format", "csv", "--quiet", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::generate_tiny("csv", &dir);
     dir
 }
 
