@@ -53,8 +53,12 @@ fn generate_tiny(format: &str, dir: &std::path::Path) {
 }
 
 async fn context() -> SessionContext {
-    let location = DataLocation::local(data_dir()).unwrap();
-    let ctx = Engine::open(&location)
+    session(&DataLocation::local(data_dir()).unwrap()).await
+}
+
+/// A session over the current version at `location`, views registered.
+async fn session(location: &DataLocation) -> SessionContext {
+    let ctx = Engine::open(location)
         .await
         .unwrap()
         .session_context()

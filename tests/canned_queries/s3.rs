@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use datafusion::prelude::SessionContext;
 use sapa::engine::Engine;
 use sapa::reports;
+
+use super::session;
 use sapa::storage::{DataLocation, StorageError, StoredTable, WriterLock};
 
 /// A `moto_server` on a free loopback port, stopped on drop.
@@ -117,16 +119,6 @@ fn csv_dir(root: &Path) -> PathBuf {
     dir
 }
 
-async fn session(location: &DataLocation) -> SessionContext {
-    let ctx = Engine::open(location)
-        .await
-        .unwrap()
-        .session_context()
-        .unwrap();
-    sapa::views::register(&ctx).await.unwrap();
-    ctx
-}
-
 /// Every stored table, view and "as of" function, and every canned query,
 /// as sorted CSV lines under its name.
 async fn everything(ctx: &SessionContext) -> Vec<(String, Vec<String>)> {
@@ -209,6 +201,15 @@ async fn scoped_rows(location: &DataLocation, district: Option<i64>) -> (i64, Ve
         rows.extend(sorted_lines(&super::render(&schema, &batches)));
     }
     (district, rows)
+}
+
+/// The version `CURRENT` names.
+async fn current_version(loc: &DataLocation) -> u64 {
+    sapa::storage::manifest::read_current(loc)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
 }
 
 fn sorted_lines(text: &str) -> Vec<String> {
@@ -344,11 +345,7 @@ async fn on_s3_one_writer_wins_and_a_failed_ingest_changes_nothing() {
             .contains("nothing of this command is visible"),
         "{lost}"
     );
-    let current = sapa::storage::manifest::read_current(&loc)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(current.version, 2);
+    assert_eq!(current_version(&loc).await, 2);
 
     // A failed ingest (a mark outside the scale) leaves version 2 as it was.
     let before = everything(&session(&loc).await).await;
@@ -367,11 +364,7 @@ async fn on_s3_one_writer_wins_and_a_failed_ingest_changes_nothing() {
         .sapa(&["ingest", "--quiet", "--data", url, bad.to_str().unwrap()])
         .unwrap_err();
     assert!(failed.contains("marks.csv"), "{failed}");
-    let current = sapa::storage::manifest::read_current(&loc)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(current.version, 2);
+    assert_eq!(current_version(&loc).await, 2);
     assert_eq!(everything(&session(&loc).await).await, before);
 
     // A killed ingest: version 2 stays readable as it was, and its lock
@@ -396,11 +389,7 @@ async fn on_s3_one_writer_wins_and_a_failed_ingest_changes_nothing() {
     }
     ingest.kill().unwrap();
     ingest.wait().unwrap();
-    let current = sapa::storage::manifest::read_current(&loc)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(current.version, 2);
+    assert_eq!(current_version(&loc).await, 2);
     assert_eq!(everything(&session(&loc).await).await, before);
     let refused = s3
         .sapa(&["ingest", "--quiet", "--data", url, csv.to_str().unwrap()])
