@@ -20,6 +20,7 @@ pub mod location;
 pub mod lock;
 pub mod manifest;
 pub mod snapshot;
+pub mod stores;
 pub mod tables;
 pub mod writer;
 
