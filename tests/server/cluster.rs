@@ -114,11 +114,16 @@ impl Cluster {
     /// Waits (at most 60 s) until the scheduler's `/readyz` counts `n`
     /// executors.
     pub(crate) async fn wait_for(&self, n: usize) {
-        let want = format!("ready: {n} executors registered");
+        self.wait_until(&format!("ready: {n} executors registered"))
+            .await;
+    }
+
+    /// Waits (at most 60 s) until `/readyz` answers with `want` in it.
+    pub(crate) async fn wait_until(&self, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let answer = readyz(self.port).await.unwrap_or_default();
-            if answer.contains(&want) {
+            if answer.contains(want) {
                 return;
             }
             assert!(Instant::now() < deadline, "cluster not ready: {answer:?}");
@@ -371,7 +376,9 @@ async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers(
             );
         }
     }
-    // With no executor left, a new query says so at once.
+    // With no executor left (the scheduler notices in 2 s), a new query
+    // says so at once.
+    cluster.wait_until("not ready: 0/1").await;
     let err = client.simple_query(count).await.unwrap_err();
     assert_eq!(super::support::sqlstate(&err), "58000", "{err:?}");
     assert!(format!("{err:?}").contains("no executor"), "{err:?}");
