@@ -11,16 +11,20 @@ VENV = Path(os.environ.get("SAPA_BENCH_VENV", CACHE / "bench-venv"))
 REQUIREMENTS = ["psycopg[binary]>=3.2,<3.4", "duckdb>=2.0,<2.1"]
 
 
-def in_venv():
-    """Re-runs the calling script inside the virtualenv, made on first use."""
+def in_venv(extra=(), probe="psycopg, duckdb"):
+    """Re-runs the calling script inside the virtualenv, made on first use;
+    `extra` requirements are installed when `import {probe}` fails."""
     python = VENV / "bin" / "python"
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
-    probe = subprocess.run([str(python), "-c", "import psycopg, duckdb"], capture_output=True) \
+    requirements = [*REQUIREMENTS, *extra]
+    probe = f"import psycopg, duckdb, {probe}"
+    probed = subprocess.run([str(python), "-c", probe], capture_output=True) \
         if python.exists() else None
-    if probe is None or probe.returncode != 0:
-        print(f"installing {', '.join(REQUIREMENTS)} into {VENV}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    if probed is None or probed.returncode != 0:
+        print(f"installing {', '.join(requirements)} into {VENV}", flush=True)
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        *REQUIREMENTS], check=True)
+                        *requirements], check=True)
     os.execv(str(python), [str(python), *sys.argv])

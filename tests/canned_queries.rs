@@ -8,6 +8,9 @@
 // Test helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+#[path = "canned_queries/s3.rs"]
+mod s3;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

@@ -53,7 +53,7 @@ pub(crate) struct Transaction {
     pub(crate) summary: CommitSummary,
     started: Instant,
     /// Held from the clean-up before this version to its commit.
-    _writer: WriterLock,
+    writer: Option<WriterLock>,
 }
 
 impl Transaction {
@@ -65,7 +65,7 @@ impl Transaction {
         source: &str,
     ) -> Result<Transaction, IngestError> {
         // Before the clean-up: another writer's files are not leftovers.
-        let writer = WriterLock::acquire(loc, &format!("ingest of {source}"))?;
+        let writer = WriterLock::acquire(loc, &format!("ingest of {source}")).await?;
         let prev = manifest::read_current(loc).await?;
         manifest::remove_uncommitted(loc, prev.as_ref()).await?;
         let version = prev.as_ref().map_or(1, |m| m.version + 1);
@@ -80,7 +80,7 @@ impl Transaction {
                 ..CommitSummary::default()
             },
             started: Instant::now(),
-            _writer: writer,
+            writer: Some(writer),
         })
     }
 
@@ -239,24 +239,47 @@ impl Transaction {
             .filter(|p| p.contains(&own_dir))
             .map(String::from)
             .collect();
+        if let Some(writer) = &self.writer {
+            writer.check()?;
+        }
         manifest::commit(&self.loc, &m, &new_files).await?;
         // Committed: the staging files and unused rewrites can go. A failure
         // here is harmless (the next ingest removes them), so it is ignored.
         let _ = manifest::remove_uncommitted(&self.loc, Some(&m)).await;
+        self.let_go().await;
         Ok(self.report(&m, true))
     }
 
     /// Ends an ingest that changed nothing: no new version.
     async fn unchanged(&mut self) -> Result<IngestReport, IngestError> {
         manifest::remove_uncommitted(&self.loc, self.prev.as_ref()).await?;
+        self.let_go().await;
         let prev = self.prev.clone().unwrap_or_else(|| Manifest::new(0, None));
         Ok(self.report(&prev, false))
     }
 
     /// Undoes an ingest that failed: removes every file of the version.
-    /// Best effort: what stays is removed by the next ingest.
+    /// Best effort: what stays is removed by the next ingest. A commit that
+    /// lost a race removes nothing, since the files of its version number
+    /// are the winner's now.
     pub(crate) async fn rollback(&mut self) {
-        let _ = manifest::remove_uncommitted(&self.loc, self.prev.as_ref()).await;
+        let committed_by_another = manifest::read_pointer(&self.loc)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|p| p.version >= self.version);
+        if !committed_by_another {
+            let _ = manifest::remove_uncommitted(&self.loc, self.prev.as_ref()).await;
+        }
+        self.let_go().await;
+    }
+
+    /// Releases the writer lock now rather than when the transaction drops:
+    /// an object-store lock is deleted by a request the process must wait for.
+    async fn let_go(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            writer.release().await;
+        }
     }
 
     /// The (year, period) partitions of `student_status` to recompute: all

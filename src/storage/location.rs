@@ -6,6 +6,11 @@
 //! [`DataLocation::sync`]: `object_store`'s local file system never calls
 //! `fsync`, and the commit protocol needs data on disk before the manifest
 //! switch, so for a local location the written files are synced by path.
+//!
+//! `s3://bucket/prefix` (and `s3a://`) names a dataset in S3 or an
+//! S3-compatible store, configured the way every S3 tool reads it:
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -26,6 +31,8 @@ pub struct DataLocation {
     root: Path,
     /// The directory on the local file system, when the store is local.
     local_dir: Option<PathBuf>,
+    /// Where requests go, for messages (an S3-compatible endpoint).
+    endpoint: Option<String>,
 }
 
 impl DataLocation {
@@ -49,18 +56,35 @@ impl DataLocation {
             store_url: ObjectStoreUrl::local_filesystem(),
             root,
             local_dir: Some(dir),
+            endpoint: None,
         })
     }
 
-    /// A dataset named by a command-line argument: a `file://` URL or a plain
-    /// path is local; other URL schemes (`s3://bucket/prefix`) need an object
-    /// store built by the caller and passed to [`DataLocation::with_store`],
-    /// since this build carries only the local file system.
+    /// A dataset named by a command-line argument: `s3://bucket/prefix` (or
+    /// `s3a://`) is in S3 or an S3-compatible store (see the module docs for
+    /// its settings); a `file://` URL or a plain path is local; other URL
+    /// schemes are refused by name.
     pub fn parse(location: &str) -> Result<DataLocation, StorageError> {
+        DataLocation::parse_with_env(location, std::env::vars())
+    }
+
+    /// [`DataLocation::parse`] with the `AWS_*` settings taken from `env`
+    /// rather than the process environment.
+    pub fn parse_with_env(
+        location: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<DataLocation, StorageError> {
         if let Some(path) = location.strip_prefix("file://") {
             return DataLocation::local(path);
         }
         match location.split_once("://") {
+            Some(("s3" | "s3a", rest)) => {
+                let s3 = super::remote::s3(location, rest, env)?;
+                let url = format!("s3://{}", s3.bucket);
+                let mut loc = DataLocation::with_store(s3.store, &url, s3.prefix)?;
+                loc.endpoint = Some(s3.endpoint);
+                Ok(loc)
+            }
             Some((scheme, _)) if !scheme.contains(['/', '\\']) => {
                 Err(StorageError::UnsupportedScheme {
                     location: location.to_string(),
@@ -91,12 +115,29 @@ impl DataLocation {
             store_url,
             root,
             local_dir: None,
+            endpoint: None,
         })
     }
 
     /// The dataset's directory, when the store is the local file system.
     pub fn local_dir(&self) -> Option<&FsPath> {
         self.local_dir.as_deref()
+    }
+
+    /// The bucket, when the store is S3.
+    pub fn bucket(&self) -> Option<&str> {
+        self.endpoint.as_ref()?;
+        self.store_url
+            .as_str()
+            .strip_prefix("s3://")?
+            .split('/')
+            .next()
+    }
+
+    /// Where the store's requests go (`http://127.0.0.1:9000`, or AWS's
+    /// regional endpoint), when it is not the local file system.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     /// The object store holding the dataset.
@@ -273,8 +314,18 @@ mod tests {
 
     #[test]
     fn other_schemes_need_a_store() {
-        let err = DataLocation::parse("s3://bucket/prefix").unwrap_err();
-        assert!(err.to_string().contains("s3"), "{err}");
+        let err = DataLocation::parse("gs://bucket/prefix").unwrap_err();
+        assert!(err.to_string().contains("gs://"), "{err}");
+        let err = DataLocation::parse("s3:///prefix").unwrap_err();
+        assert!(err.to_string().contains("names no bucket"), "{err}");
+        let s3 = DataLocation::parse("s3://marks/kz/national").unwrap();
+        assert_eq!(s3.store_url().as_str(), "s3://marks/");
+        assert_eq!(
+            s3.path("_sapa/CURRENT").as_ref(),
+            "kz/national/_sapa/CURRENT"
+        );
+        assert_eq!(s3.display(), "s3://marks/kz/national");
+        assert!(s3.local_dir().is_none());
         let mem = Arc::new(object_store::memory::InMemory::new());
         let loc = DataLocation::with_store(mem, "memory://", "/data/set/").unwrap();
         assert_eq!(loc.path("_sapa/CURRENT").as_ref(), "data/set/_sapa/CURRENT");

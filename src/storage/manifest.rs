@@ -5,14 +5,18 @@
 //! references unchanged files of its parents. `_sapa/CURRENT` names the
 //! current manifest and is replaced by a single `put`, which is atomic on
 //! the local file system (rename) and on object stores; a version is
-//! committed exactly when `CURRENT` names it.
+//! committed exactly when `CURRENT` names it. A manifest is written only if
+//! absent, and in an object store `CURRENT` is replaced only if it is still
+//! the one naming the parent version (a conditional put), so two writers
+//! that race past the writer lock cannot both commit.
 
 use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
 
+use super::remote::{classify, explain};
 use super::{DataLocation, StorageError, StoredTable};
 
 /// The manifest format this build writes and reads.
@@ -200,8 +204,18 @@ pub async fn read_pointer(loc: &DataLocation) -> Result<Option<CurrentPointer>, 
             }
             Ok(Some(pointer))
         }
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(StorageError::store(CURRENT)(e)),
+        // A remote store says the same for a missing bucket: look.
+        Err(object_store::Error::NotFound { .. }) if loc.endpoint().is_none() => Ok(None),
+        Err(e @ object_store::Error::NotFound { .. }) => {
+            if classify(loc, &e).is_some() {
+                return Err(explain(loc, CURRENT, e));
+            }
+            match loc.store().list_with_delimiter(Some(&loc.path(""))).await {
+                Ok(_) => Ok(None),
+                Err(e) => Err(explain(loc, "", e)),
+            }
+        }
+        Err(e) => Err(explain(loc, CURRENT, e)),
     }
 }
 
@@ -235,7 +249,15 @@ pub async fn commit(
         path: rel.clone(),
         message: e.to_string(),
     })?;
-    put(loc, &rel, json).await?;
+    let conflict = |theirs| StorageError::Conflict {
+        dataset: loc.display(),
+        ours: manifest.version,
+        theirs,
+    };
+    match put_opts(loc, &rel, json, PutMode::Create).await {
+        Err(object_store::Error::AlreadyExists { .. }) => return Err(conflict(manifest.version)),
+        other => other.map_err(StorageError::store(&rel))?,
+    };
     loc.sync(std::slice::from_ref(&rel)).await?;
     let pointer = CurrentPointer {
         format: FORMAT_VERSION,
@@ -246,15 +268,80 @@ pub async fn commit(
         path: CURRENT.to_string(),
         message: e.to_string(),
     })?;
-    put(loc, CURRENT, json).await?;
+    // Locally the writer lock (a kernel lock) is the guard and the file
+    // system has no conditional replace; elsewhere the switch is conditional.
+    let mode = if loc.local_dir().is_some() {
+        PutMode::Overwrite
+    } else {
+        match current_version_tag(loc).await? {
+            Some((version, _)) if Some(version) != manifest.parent => {
+                return Err(conflict(version));
+            }
+            Some((_, tag)) => PutMode::Update(tag),
+            None if manifest.parent.is_some() => return Err(conflict(0)),
+            None => PutMode::Create,
+        }
+    };
+    let switched = match put_opts(loc, CURRENT, json.clone(), mode).await {
+        // A store with no conditional replace (the local file system
+        // behind `DataLocation::with_store`): the writer lock guards alone.
+        Err(object_store::Error::NotImplemented { .. }) => {
+            put_opts(loc, CURRENT, json, PutMode::Overwrite).await
+        }
+        other => other,
+    };
+    match switched {
+        Err(
+            object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. },
+        ) => {
+            let theirs = read_pointer(loc)
+                .await
+                .ok()
+                .flatten()
+                .map_or(0, |p| p.version);
+            return Err(conflict(theirs));
+        }
+        other => other.map_err(StorageError::store(CURRENT))?,
+    };
     loc.sync(&[CURRENT.to_string()]).await
 }
 
-async fn put(loc: &DataLocation, rel: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+/// The version `CURRENT` names and the object version to replace it over.
+async fn current_version_tag(
+    loc: &DataLocation,
+) -> Result<Option<(u64, UpdateVersion)>, StorageError> {
+    match loc.store().get(&loc.path(CURRENT)).await {
+        Ok(got) => {
+            let tag = UpdateVersion {
+                e_tag: got.meta.e_tag.clone(),
+                version: got.meta.version.clone(),
+            };
+            let bytes = got.bytes().await.map_err(StorageError::store(CURRENT))?;
+            let pointer: CurrentPointer =
+                serde_json::from_slice(&bytes).map_err(|e| StorageError::Corrupt {
+                    path: CURRENT.to_string(),
+                    message: e.to_string(),
+                })?;
+            Ok(Some((pointer.version, tag)))
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(StorageError::store(CURRENT)(e)),
+    }
+}
+
+async fn put_opts(
+    loc: &DataLocation,
+    rel: &str,
+    bytes: Vec<u8>,
+    mode: PutMode,
+) -> Result<(), object_store::Error> {
+    let opts = PutOptions {
+        mode,
+        ..PutOptions::default()
+    };
     loc.store()
-        .put(&loc.path(rel), PutPayload::from(bytes))
-        .await
-        .map_err(StorageError::store(rel))?;
+        .put_opts(&loc.path(rel), PutPayload::from(bytes), opts)
+        .await?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@
 pub mod location;
 pub mod lock;
 pub mod manifest;
+pub mod remote;
 pub mod snapshot;
 pub mod stores;
 pub mod tables;
@@ -45,6 +46,42 @@ pub enum StorageError {
         dataset: String,
         /// Who holds the writer lock, as it wrote itself down.
         holder: String,
+    },
+    /// A remote store refused or could not be reached.
+    #[error("{}", problem.describe(dataset, bucket, endpoint))]
+    Remote {
+        /// The dataset's URL.
+        dataset: String,
+        /// Its bucket.
+        bucket: String,
+        /// The endpoint requests went to.
+        endpoint: String,
+        /// What went wrong.
+        problem: remote::RemoteProblem,
+        /// The store's own message, for logs.
+        detail: String,
+    },
+    /// This writer's object-store lock expired before its commit.
+    #[error(
+        "the writer lock of {dataset} could not be renewed in time, so another writer may \
+         hold it now; nothing of this command was committed, run it again"
+    )]
+    LockLost {
+        /// The dataset.
+        dataset: String,
+    },
+    /// Another writer committed a version while this one was writing.
+    #[error(
+        "another writer committed version {theirs} of {dataset} while this command was \
+         writing version {ours}; nothing of this command is visible, run it again"
+    )]
+    Conflict {
+        /// The dataset.
+        dataset: String,
+        /// The version this command meant to commit.
+        ours: u64,
+        /// What `CURRENT` names now (0: nothing could be read).
+        theirs: u64,
     },
     /// A local dataset directory cannot be created or resolved.
     #[error("data directory {path}: {source}")]

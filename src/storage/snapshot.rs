@@ -156,8 +156,20 @@ pub async fn register(
     as_of: Option<NaiveDate>,
 ) -> Result<Snapshot, SnapshotError> {
     let schema = schema_name(name)?;
+    let writer =
+        super::WriterLock::acquire(loc, &format!("registration of snapshot {name}")).await?;
+    let registered = register_locked(loc, name, schema, as_of).await;
+    writer.release().await;
+    registered
+}
+
+async fn register_locked(
+    loc: &DataLocation,
+    name: &str,
+    schema: String,
+    as_of: Option<NaiveDate>,
+) -> Result<Snapshot, SnapshotError> {
     let rel = record_path(&schema);
-    let _writer = super::WriterLock::acquire(loc, &format!("registration of snapshot {name}"))?;
     // Checked first for the clear message; the create-if-absent put below
     // is what makes it hold against a concurrent registration.
     if let Some(existing) = read_record(loc, &rel).await? {

@@ -4,7 +4,8 @@
 # libpostgresql-jdbc-java), psqlODBC under unixODBC, node-postgres under
 # target/clients-node, and psycopg 3,
 # SQLAlchemy, pandas, asyncpg and pyodbc in a virtualenv at
-# target/clients-venv. Idempotent: what is already there is
+# target/clients-venv, with moto's S3-compatible server (`moto_server`)
+# for the tests of datasets in object storage. Idempotent: what is already there is
 # left alone. Part of the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,12 +31,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv=target/clients-venv
-if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg, pyodbc' >/dev/null 2>&1; then
-  echo "installing psycopg, SQLAlchemy, pandas, asyncpg and pyodbc into $venv"
+if ! "$venv/bin/python" -c 'import psycopg, sqlalchemy, pandas, asyncpg, pyodbc, moto, flask' >/dev/null 2>&1; then
+  echo "installing psycopg, SQLAlchemy, pandas, asyncpg, pyodbc and moto into $venv"
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     'psycopg[binary]>=3.2,<3.3' 'SQLAlchemy>=2.0,<2.1' 'pandas>=2.2,<3' 'asyncpg>=0.32,<0.33' \
-    'pyodbc>=5.2,<6'
+    'pyodbc>=5.2,<6' 'moto[server]>=5.2,<6'
 fi
 # node-postgres and pg-cursor, at the versions tests/clients/node pins,
 # under target/ (the repository keeps only the manifest).
