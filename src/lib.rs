@@ -6,6 +6,8 @@
 //! nothing of the PostgreSQL wire except in `server`, the thin front end
 //! `sapa serve` runs; the `sapa` binary is a thin layer over it.
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod engine;
 pub mod ingest;
 pub mod reports;

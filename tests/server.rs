@@ -8,6 +8,9 @@
 mod activity;
 #[path = "server/asyncpg.rs"]
 mod asyncpg;
+#[cfg(feature = "cluster")]
+#[path = "server/cluster.rs"]
+mod cluster;
 #[path = "server/hostile.rs"]
 mod hostile;
 #[path = "server/jdbc.rs"]

@@ -1,6 +1,8 @@
 //! The `sapa` command line (SPEC §12): a thin layer over the engine library.
 
 mod bench;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod generate;
 mod ingest;
 mod logging;
@@ -15,7 +17,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use datafusion::prelude::SessionContext;
-use sapa::engine::{Engine, snapshots};
+use sapa::engine::{Engine, EngineOptions, snapshots};
 use sapa::storage::DataLocation;
 
 /// Any failure of a command, printed as `error: …` with a non-zero exit.
@@ -33,6 +35,9 @@ pub(crate) struct Cli {
 enum Command {
     /// Benchmarks: `sapa bench national` measures every national workload beside DuckDB.
     Bench(bench::BenchArgs),
+    /// Run a Ballista scheduler or executor for `sapa serve --cluster`.
+    #[cfg(feature = "cluster")]
+    Cluster(cluster::ClusterArgs),
     /// Generate a deterministic synthetic dataset (Parquet, ready to serve, or the §10 CSVs).
     Generate(generate::GenerateArgs),
     /// Validate an interchange directory (§10) and commit it as a new version of a dataset.
@@ -84,9 +89,12 @@ pub(crate) async fn resolve_data(data: Option<String>) -> Result<String, CliErro
 /// Opens the current version of the dataset at `data` (a directory or an
 /// object-store URL) with the report views of SPEC §11 registered, and
 /// every registered snapshot as a schema of its own (`snapshot_2024_10`).
-pub(crate) async fn open_dataset(data: &str) -> Result<SessionContext, CliError> {
+pub(crate) async fn open_dataset(
+    data: &str,
+    options: EngineOptions,
+) -> Result<SessionContext, CliError> {
     let location = DataLocation::parse(data)?;
-    let engine = Engine::open(&location).await?;
+    let engine = Engine::open(&location).await?.with_options(options);
     let ctx = engine.session_context()?;
     sapa::views::register(&ctx).await?;
     let snapshots = snapshots::open(&location, engine.options()).await?;
@@ -101,6 +109,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         .build()?;
     match cli.command {
         Command::Bench(args) => bench::run(args),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(args) => runtime.block_on(cluster::run(args)),
         Command::Generate(args) => runtime.block_on(generate::run(args)),
         Command::Ingest(args) => runtime.block_on(ingest::run(args)),
         Command::Query(args) => runtime.block_on(query::run(args)),

@@ -18,11 +18,17 @@ pub(crate) struct QueryArgs {
     format: OutputFormat,
     /// The SQL query.
     sql: String,
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    cluster: super::cluster::ClusterTarget,
 }
 
 pub(crate) async fn run(args: QueryArgs) -> Result<(), CliError> {
     let data = super::resolve_data(args.data).await?;
-    let ctx = super::open_dataset(&data).await?;
+    let options = sapa::engine::EngineOptions::default();
+    #[cfg(feature = "cluster")]
+    let options = args.cluster.apply(options)?;
+    let ctx = super::open_dataset(&data, options).await?;
     let batches = ctx.sql(&args.sql).await?.collect().await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -92,7 +92,7 @@ pub(crate) async fn run(args: ReportArgs) -> Result<(), CliError> {
         unit,
     };
     let data = super::resolve_data(args.data).await?;
-    let ctx = super::open_dataset(&data).await?;
+    let ctx = super::open_dataset(&data, sapa::engine::EngineOptions::default()).await?;
     if every_region {
         return every_region_workbook(&ctx, query, given, args.out).await;
     }

@@ -55,6 +55,9 @@ pub(crate) struct ServeArgs {
     /// every statement) once more, with their plan and its metrics.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     log_slow: Option<std::time::Duration>,
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    cluster: super::cluster::ClusterTarget,
 }
 
 /// A number and the unit after it: `512M` → (`512`, `M`).
@@ -122,6 +125,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     let data = super::resolve_data(args.data).await?;
     let engine = Engine::open(&DataLocation::parse(&data)?).await?;
+    #[cfg(feature = "cluster")]
+    let engine = {
+        let options = args.cluster.apply(engine.options().clone())?;
+        engine.with_options(options)
+    };
     let version = engine.manifest().version;
     let user_count = users.as_ref().map(|u| u.len());
     let encrypted = tls.is_some();

@@ -68,6 +68,12 @@ static ADD: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| op(Operator::Plus, "chec
 static SUB: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| op(Operator::Minus, "checked_sub"));
 static MUL: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| op(Operator::Multiply, "checked_mul"));
 
+/// The checked operators, for a session that decodes plans the analyzer
+/// rule made elsewhere (a cluster executor finds them by name).
+pub(crate) fn functions() -> Vec<Arc<ScalarUDF>> {
+    vec![Arc::clone(&ADD), Arc::clone(&SUB), Arc::clone(&MUL)]
+}
+
 fn op(op: Operator, name: &'static str) -> Arc<ScalarUDF> {
     Arc::new(ScalarUDF::new_from_impl(Checked {
         op,

@@ -23,7 +23,7 @@ pub mod literals;
 pub mod memory;
 pub mod modo_draw;
 mod partitioned;
-mod pseudonym;
+pub(crate) mod pseudonym;
 pub mod read_only;
 pub mod scope;
 pub mod scoped;
@@ -38,6 +38,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::storage::{DataLocation, Manifest, StorageError, manifest};
@@ -81,6 +82,42 @@ pub struct EngineOptions {
     pub spill_dir: Option<PathBuf>,
     /// Parallelism of a query (DataFusion's default, the CPU count, if `None`).
     pub target_partitions: Option<usize>,
+    /// Where plans run when not here (`--cluster`): `None` runs every plan
+    /// in this process.
+    pub remote: Option<RemoteExecution>,
+}
+
+/// Running plans elsewhere: a last physical optimizer rule that hands the
+/// plans it picks to another engine, and the session options such plans
+/// need (set before planning, so every plan is made with them).
+#[derive(Debug, Clone)]
+pub struct RemoteExecution {
+    /// The rule, run after every other physical optimizer rule.
+    pub rule: Arc<dyn PhysicalOptimizerRule + Send + Sync>,
+    /// `(key, value)` session options, as `SET key = value` would.
+    pub settings: Vec<(String, String)>,
+}
+
+impl EngineOptions {
+    /// `config` with the options of [`EngineOptions::remote`].
+    pub fn configure(&self, mut config: SessionConfig) -> Result<SessionConfig, EngineError> {
+        if let Some(remote) = &self.remote {
+            for (key, value) in &remote.settings {
+                config.options_mut().set(key, value)?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// The physical optimizer rules Sapa adds after DataFusion's.
+    pub fn physical_rules(&self) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+        let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> =
+            vec![Arc::new(yielding::YieldingJoins)];
+        if let Some(remote) = &self.remote {
+            rules.push(Arc::clone(&remote.rule));
+        }
+        rules
+    }
 }
 
 impl Default for EngineOptions {
@@ -89,6 +126,7 @@ impl Default for EngineOptions {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             spill_dir: None,
             target_partitions: None,
+            remote: None,
         }
     }
 }
@@ -162,13 +200,16 @@ impl Engine {
         if let Some(n) = self.options.target_partitions {
             config = config.with_target_partitions(n.max(1));
         }
-        let state = SessionStateBuilder::new()
+        let config = self.options.configure(config)?;
+        let mut state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
-            .with_analyzer_rules(literals::analyzer_rules())
-            .with_physical_optimizer_rule(Arc::new(yielding::YieldingJoins))
-            .build();
+            .with_analyzer_rules(literals::analyzer_rules());
+        for rule in self.options.physical_rules() {
+            state = state.with_physical_optimizer_rule(rule);
+        }
+        let state = state.build();
         let ctx = SessionContext::new_with_state(state);
         sapa_udfs::register_all(&ctx);
         ctx.register_udaf(checked_sum::checked_sum());

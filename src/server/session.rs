@@ -18,8 +18,8 @@ use datafusion::execution::SessionStateBuilder;
 
 use crate::engine::checked_sum::checked_sum;
 use crate::engine::literals::analyzer_rules;
-use crate::engine::yielding::YieldingJoins;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
@@ -44,6 +44,9 @@ pub struct SessionFactory {
     memory: Arc<MemoryBudget>,
     /// What the server's connections are doing (`pg_stat_activity`).
     activity: Arc<Activity>,
+    /// The physical rules every session adds (joins that yield; the
+    /// cluster's rule under `--cluster`).
+    physical_rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
 }
 
 impl std::fmt::Debug for SessionFactory {
@@ -72,6 +75,7 @@ impl SessionFactory {
             scopes: Mutex::new(HashMap::new()),
             memory,
             activity: Arc::default(),
+            physical_rules: engine.options().physical_rules(),
         })
     }
 
@@ -136,8 +140,13 @@ impl SessionFactory {
             // a path a user names.
             .with_table_factories(HashMap::new())
             .with_analyzer_rules(analyzer_rules())
-            .with_query_planner(Arc::new(RecordingPlanner))
-            .with_physical_optimizer_rule(Arc::new(YieldingJoins))
+            .with_query_planner(Arc::new(RecordingPlanner));
+        let state = self
+            .physical_rules
+            .iter()
+            .fold(state, |state, rule| {
+                state.with_physical_optimizer_rule(Arc::clone(rule))
+            })
             .build();
         Ok(SessionContext::new_with_state(state))
     }

@@ -45,6 +45,7 @@ pub(crate) mod code {
     pub(crate) const INVALID_ESCAPE_SEQUENCE: &str = "22025";
     pub(crate) const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
     pub(crate) const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
+    pub(crate) const SYSTEM_ERROR: &str = "58000";
     pub(crate) const INTERNAL: &str = "XX000";
 }
 
@@ -95,6 +96,28 @@ fn arrow_sqlstate(err: &ArrowError) -> &'static str {
         ArrowError::ArithmeticOverflow(_) => code::NUMERIC_OUT_OF_RANGE,
         ArrowError::ExternalError(inner) => external_sqlstate(inner.as_ref()),
         _ => code::INTERNAL,
+    }
+}
+
+/// A cluster that cannot be reached is a lost connection (08006); a job
+/// that failed on it keeps the SQLSTATE its message tells (a division by
+/// zero on an executor is 22012, as here), else it is the cluster's own
+/// failure (58000).
+#[cfg(feature = "cluster")]
+fn cluster_sqlstate(err: &crate::cluster::ClusterError) -> &'static str {
+    use crate::cluster::ClusterError;
+    if crate::cluster::is_connection_failure(err) {
+        return code::CONNECTION_FAILURE;
+    }
+    match err {
+        ClusterError::JobFailed(msg) => match execution_sqlstate(msg) {
+            code::DATA_EXCEPTION if msg.to_ascii_lowercase().contains("overflow") => {
+                code::NUMERIC_OUT_OF_RANGE
+            }
+            code::DATA_EXCEPTION => code::SYSTEM_ERROR,
+            state => state,
+        },
+        _ => code::SYSTEM_ERROR,
     }
 }
 
@@ -162,6 +185,10 @@ fn execution_sqlstate(msg: &str) -> &'static str {
 fn external_sqlstate(err: &(dyn std::error::Error + Send + Sync + 'static)) -> &'static str {
     if let Some(df) = err.downcast_ref::<DataFusionError>() {
         return sqlstate_of(df);
+    }
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = err.downcast_ref::<crate::cluster::ClusterError>() {
+        return cluster_sqlstate(cluster);
     }
     if err
         .downcast_ref::<datafusion::sql::sqlparser::parser::ParserError>()

@@ -21,6 +21,7 @@ pub mod lock;
 pub mod manifest;
 pub mod remote;
 pub mod snapshot;
+pub mod stores;
 pub mod tables;
 pub mod writer;
 

@@ -157,6 +157,16 @@ pub(crate) async fn rows_of(
 /// Starts a server with a users file of `users` (name, scope), each with
 /// `password`.
 pub(crate) async fn start_with_users(users: &[(&str, String)], password: &str) -> SocketAddr {
+    start_with(ServerOptions {
+        listen: "127.0.0.1:0".to_string(),
+        users: Some(std::sync::Arc::new(users_of(users, password))),
+        ..ServerOptions::default()
+    })
+    .await
+}
+
+/// A users file's users: `users` (name, scope), each with `password`.
+pub(crate) fn users_of(users: &[(&str, String)], password: &str) -> sapa::server::Users {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("users.toml");
     let mut text = String::new();
@@ -167,14 +177,8 @@ pub(crate) async fn start_with_users(users: &[(&str, String)], password: &str) -
         );
     }
     std::fs::write(&file, text).expect("users file");
-    // Read now: the file may go with `dir`.
-    let users = sapa::server::Users::load(&file).expect("users");
-    start_with(ServerOptions {
-        listen: "127.0.0.1:0".to_string(),
-        users: Some(std::sync::Arc::new(users)),
-        ..ServerOptions::default()
-    })
-    .await
+    // Read now: the file goes with `dir`.
+    sapa::server::Users::load(&file).expect("users")
 }
 
 /// The ministry's user `minister` and the first district's `aigul`, with
