@@ -13,7 +13,7 @@ The dataset is copied into the bucket object by object (moto keeps it in
 memory: keep to region scale). Writes the table to --out (default
 benches/results/remote.md).
 """
-import argparse, datetime, os, socket, statistics, subprocess, sys, time
+import argparse, datetime, os, socket, statistics, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -124,6 +124,20 @@ def start_cluster(args, env, executors):
              "--listen", f"127.0.0.1:{eport}", "--concurrency", "2"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         wait_port(eport, procs[-1], "executor")
+    # The first query would find no executor if it came before they
+    # registered: wait for the scheduler's /readyz to count them.
+    want = f"ready: {executors} executors registered"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                if want in r.read().decode():
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit(f"the cluster did not become ready: {want!r}")
+        time.sleep(0.1)
     return procs, f"df://127.0.0.1:{port}"
 
 

@@ -8,6 +8,12 @@
 // Test helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "cluster")]
+#[path = "canned_queries/cluster.rs"]
+mod cluster;
+#[cfg(feature = "cluster")]
+#[path = "cluster_support/mod.rs"]
+mod cluster_support;
 #[path = "canned_queries/s3.rs"]
 mod s3;
 
@@ -18,7 +24,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Schema};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
-use sapa::engine::Engine;
+use sapa::engine::{Engine, EngineOptions};
 use sapa::reports::{self, CannedQuery, Param, Period, PeriodRef, ReportParams, Unit, labels};
 use sapa::storage::DataLocation;
 
@@ -58,9 +64,15 @@ async fn context() -> SessionContext {
 
 /// A session over the current version at `location`, views registered.
 async fn session(location: &DataLocation) -> SessionContext {
+    session_with(location, EngineOptions::default()).await
+}
+
+/// As [`session`], the engine made with `options` (a cluster's).
+async fn session_with(location: &DataLocation, options: EngineOptions) -> SessionContext {
     let ctx = Engine::open(location)
         .await
         .unwrap()
+        .with_options(options)
         .session_context()
         .unwrap();
     sapa::views::register(&ctx).await.unwrap();

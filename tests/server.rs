@@ -11,6 +11,9 @@ mod asyncpg;
 #[cfg(feature = "cluster")]
 #[path = "server/cluster.rs"]
 mod cluster;
+#[cfg(feature = "cluster")]
+#[path = "cluster_support/mod.rs"]
+mod cluster_support;
 #[path = "server/hostile.rs"]
 mod hostile;
 #[path = "server/jdbc.rs"]

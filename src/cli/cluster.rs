@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::logging::LogArgs;
 use clap::{Args, Subcommand};
 use sapa::cluster::SchedulerUrl;
 use sapa::cluster::client::ClusterOptions;
@@ -32,6 +33,8 @@ enum Role {
         /// run elsewhere; with none left, running queries fail).
         #[arg(long, default_value_t = 30)]
         executor_timeout: u64,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Run an executor: it pulls tasks from the scheduler and reads the
     /// dataset from the URL each plan names (a shared directory or s3://).
@@ -49,6 +52,8 @@ enum Role {
         /// Tasks run at once (0: one a CPU).
         #[arg(long, default_value_t = 0)]
         concurrency: usize,
+        #[command(flatten)]
+        log: LogArgs,
     },
 }
 
@@ -80,7 +85,9 @@ pub(crate) async fn run(args: ClusterArgs) -> Result<(), CliError> {
         Role::Scheduler {
             listen,
             executor_timeout,
+            log,
         } => {
+            super::logging::init(log.log_format, log.log_file.as_deref())?;
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let addr = listener.local_addr()?;
             let timeout = Duration::from_secs(executor_timeout.max(1));
@@ -101,7 +108,9 @@ pub(crate) async fn run(args: ClusterArgs) -> Result<(), CliError> {
             listen,
             advertise,
             concurrency,
+            log,
         } => {
+            super::logging::init(log.log_format, log.log_file.as_deref())?;
             let scheduler = SchedulerUrl::parse(&scheduler)?;
             println!("Sapa cluster executor for {scheduler} serving results on {listen}");
             executor::run(ExecutorOptions {

@@ -28,11 +28,11 @@ pub(crate) enum LogFormat {
     Text,
 }
 
-/// Where the log goes: the flags `serve`, `ingest` and `snapshot register`
-/// share (their environment variables let an operator set them once).
+/// Where the log goes: the flags `serve`, `cluster scheduler|executor`,
+/// `ingest` and `snapshot register` share (their environment variables let an operator set them once).
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct LogArgs {
-    /// Append the log to this file (serve: instead of stderr; ingest and
+    /// Append the log to this file (serve, cluster: instead of stderr; ingest and
     /// snapshot register: their commits, else not logged).
     #[arg(long, value_name = "PATH", env = "SAPA_LOG_FILE")]
     pub(crate) log_file: Option<PathBuf>,

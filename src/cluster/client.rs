@@ -67,12 +67,85 @@ impl ClusterOptions {
     }
 }
 
+/// Where a job this process submitted ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Submitted, its result not yet wanted or not yet complete.
+    Running,
+    /// Its result was computed.
+    Finished,
+    /// It failed on the cluster.
+    Failed,
+    /// Nobody wanted its result any more (a cancel, a `statement_timeout`,
+    /// a client gone) and the scheduler accepted its cancellation.
+    Cancelled,
+    /// Its cancellation could not be sent (the scheduler is gone).
+    CancelFailed,
+}
+
+/// A job this process submitted to a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    /// The scheduler it went to, `df://HOST:PORT`.
+    pub scheduler: String,
+    /// The scheduler's id of the job (as its logs name it).
+    pub job_id: String,
+    /// Where it ended up.
+    pub state: JobState,
+}
+
+/// How many jobs [`recent_jobs`] remembers.
+const REMEMBERED_JOBS: usize = 64;
+
+static RECENT: std::sync::Mutex<std::collections::VecDeque<JobRecord>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// The last jobs this process submitted, oldest first: which job of the
+/// scheduler's log a query was, and whether a cancelled query's job was
+/// cancelled on the cluster too.
+pub fn recent_jobs() -> Vec<JobRecord> {
+    RECENT
+        .lock()
+        .map(|jobs| jobs.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn record(scheduler: &str, job_id: &str, state: JobState) {
+    let Ok(mut jobs) = RECENT.lock() else {
+        return;
+    };
+    match jobs
+        .iter_mut()
+        .find(|j| j.job_id == job_id && j.scheduler == scheduler)
+    {
+        Some(job) => job.state = state,
+        None => {
+            if jobs.len() == REMEMBERED_JOBS {
+                jobs.pop_front();
+            }
+            jobs.push_back(JobRecord {
+                scheduler: scheduler.to_string(),
+                job_id: job_id.to_string(),
+                state,
+            });
+        }
+    }
+}
+
 /// A submitted job: cancelled on the scheduler when dropped before it
 /// finished.
 struct JobGuard {
     scheduler: SchedulerGrpcClient<Channel>,
+    url: String,
     job_id: String,
     finished: bool,
+}
+
+impl JobGuard {
+    fn ended(&mut self, state: JobState) {
+        self.finished = true;
+        record(&self.url, &self.job_id, state);
+    }
 }
 
 impl Drop for JobGuard {
@@ -84,13 +157,21 @@ impl Drop for JobGuard {
             return;
         };
         let mut scheduler = self.scheduler.clone();
+        let url = std::mem::take(&mut self.url);
         let job_id = std::mem::take(&mut self.job_id);
         runtime.spawn(async move {
             let params = CancelJobParams {
                 job_id: job_id.clone(),
             };
-            if let Err(e) = scheduler.cancel_job(params).await {
-                log::warn!("cancelling cluster job {job_id}: {e}");
+            match scheduler.cancel_job(params).await {
+                Ok(_) => {
+                    log::info!("cancelled cluster job {job_id} on {url}");
+                    record(&url, &job_id, JobState::Cancelled);
+                }
+                Err(e) => {
+                    log::warn!("cancelling cluster job {job_id} on {url}: {e}");
+                    record(&url, &job_id, JobState::CancelFailed);
+                }
             }
         });
     }
@@ -151,13 +232,15 @@ pub async fn run(
             .into());
         }
     };
+    record(&url, &job_id, JobState::Running);
     let mut job = JobGuard {
         scheduler: scheduler.clone(),
+        url,
         job_id,
         finished: false,
     };
     let locations = wait(&mut job, &options).await?;
-    job.finished = true;
+    job.ended(JobState::Finished);
     Ok(fetch_all(locations, options).boxed())
 }
 
@@ -221,7 +304,7 @@ async fn wait(job: &mut JobGuard, options: &ClusterOptions) -> Result<Vec<Partit
         match status {
             Some(Status::Successful(done)) => return Ok(done.partition_location),
             Some(Status::Failed(failed)) => {
-                job.finished = true;
+                job.ended(JobState::Failed);
                 return Err(ClusterError::JobFailed(failed.error).into());
             }
             // Queued or running. An executor lost on the way is the

@@ -8,6 +8,7 @@ use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_
 use datafusion::prelude::SessionConfig;
 
 use super::codec::SapaCodec;
+use super::engine::WithoutMetrics;
 use super::scheduler::base_config;
 use super::{ClusterError, SchedulerUrl, functions};
 use crate::storage::stores;
@@ -51,6 +52,7 @@ pub async fn run(options: ExecutorOptions) -> Result<(), ClusterError> {
         override_runtime_producer: Some(Arc::new(|_: &SessionConfig| stores::runtime_env(None))),
         override_config_producer: Some(Arc::new(base_config)),
         override_physical_codec: Some(Arc::new(SapaCodec::default())),
+        override_execution_engine: Some(Arc::new(WithoutMetrics::default())),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config)).await?;

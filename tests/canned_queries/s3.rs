@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use datafusion::prelude::SessionContext;
-use sapa::engine::Engine;
+use sapa::engine::{Engine, EngineOptions};
 use sapa::reports;
 
 use super::session;
@@ -119,9 +119,24 @@ fn csv_dir(root: &Path) -> PathBuf {
     dir
 }
 
+/// The tiny country's CSVs ingested by the CLI into `root/local` and into
+/// `s3://ministry/marks/kz` (the bucket created): the local directory, the
+/// URL and what the S3 ingest printed.
+pub(crate) fn ingest_both(s3: &S3Server, root: &Path) -> (PathBuf, &'static str, String) {
+    s3.create_bucket("ministry");
+    let csv = csv_dir(root);
+    let csv = csv.to_str().unwrap();
+    let local = root.join("local");
+    s3.sapa(&["ingest", "--quiet", "--data", local.to_str().unwrap(), csv])
+        .unwrap();
+    let url = "s3://ministry/marks/kz";
+    let ingested = s3.sapa(&["ingest", "--quiet", "--data", url, csv]).unwrap();
+    (local, url, ingested)
+}
+
 /// Every stored table, view and "as of" function, and every canned query,
 /// as sorted CSV lines under its name.
-async fn everything(ctx: &SessionContext) -> Vec<(String, Vec<String>)> {
+pub(crate) async fn everything(ctx: &SessionContext) -> Vec<(String, Vec<String>)> {
     let mut sqls: Vec<(String, String)> = StoredTable::ALL
         .iter()
         .map(|t| (t.name().to_string(), format!("SELECT * FROM {}", t.name())))
@@ -155,10 +170,15 @@ async fn everything(ctx: &SessionContext) -> Vec<(String, Vec<String>)> {
 }
 
 /// What a user of one district (the first, unless `district` is given)
-/// sees in the views, as sorted rows, with the district's id.
-async fn scoped_rows(location: &DataLocation, district: Option<i64>) -> (i64, Vec<String>) {
+/// sees in the views, as sorted rows, with the district's id; the engine
+/// made with `options` (a cluster's, or the defaults).
+pub(crate) async fn scoped_rows(
+    location: &DataLocation,
+    options: EngineOptions,
+    district: Option<i64>,
+) -> (i64, Vec<String>) {
     use sapa::engine::{MemoryBudget, Scope};
-    let engine = Engine::open(location).await.unwrap();
+    let engine = Engine::open(location).await.unwrap().with_options(options);
     let district = match district {
         Some(d) => d,
         None => {
@@ -212,7 +232,7 @@ async fn current_version(loc: &DataLocation) -> u64 {
         .version
 }
 
-fn sorted_lines(text: &str) -> Vec<String> {
+pub(crate) fn sorted_lines(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines.sort();
     lines
@@ -221,15 +241,8 @@ fn sorted_lines(text: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dataset_ingested_into_s3_answers_as_the_local_one_does() {
     let s3 = S3Server::start();
-    s3.create_bucket("ministry");
     let root = tempfile::tempdir().unwrap();
-    let csv = csv_dir(root.path());
-    let csv = csv.to_str().unwrap();
-    let local = root.path().join("local");
-    s3.sapa(&["ingest", "--quiet", "--data", local.to_str().unwrap(), csv])
-        .unwrap();
-    let url = "s3://ministry/marks/kz";
-    let ingested = s3.sapa(&["ingest", "--quiet", "--data", url, csv]).unwrap();
+    let (local, url, ingested) = ingest_both(&s3, root.path());
     assert!(ingested.contains("version 1"), "{ingested}");
 
     let from_disk = everything(&session(&DataLocation::local(&local).unwrap()).await).await;
@@ -244,9 +257,19 @@ async fn a_dataset_ingested_into_s3_answers_as_the_local_one_does() {
     }
 
     // Scopes hold: a district's session sees the same rows from S3.
-    let district = scoped_rows(&DataLocation::local(&local).unwrap(), None).await;
+    let district = scoped_rows(
+        &DataLocation::local(&local).unwrap(),
+        EngineOptions::default(),
+        None,
+    )
+    .await;
     let district_id = district.0;
-    let from_s3_scoped = scoped_rows(&s3.location(url), Some(district_id)).await;
+    let from_s3_scoped = scoped_rows(
+        &s3.location(url),
+        EngineOptions::default(),
+        Some(district_id),
+    )
+    .await;
     assert!(!district.1.is_empty());
     assert_eq!(
         district.1, from_s3_scoped.1,
