@@ -13,7 +13,7 @@ The dataset is copied into the bucket object by object (moto keeps it in
 memory: keep to region scale). Writes the table to --out (default
 benches/results/remote.md).
 """
-import argparse, datetime, os, socket, statistics, subprocess, sys, time, urllib.request
+import argparse, datetime, os, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,11 +44,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Each process logs to its own file: a pipe nobody reads fills up and
+# blocks the process (a scheduler logs every task).
+LOGS = Path(tempfile.mkdtemp(prefix="sapa-remote-"))
+
+
+def log_file(what):
+    return open(LOGS / f"{what.replace(' ', '-')}.log", "ab")
+
+
 def wait_port(port, proc, what, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"{what} stopped: {proc.stderr.read().decode() if proc.stderr else ''}")
+            sys.exit(f"{what} stopped; its log: {LOGS / (what.replace(' ', '-') + '.log')}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -90,7 +99,8 @@ def measure(args, data_url, env, cluster=None):
     cmd = [args.sapa, "serve", "--data", data_url, "--listen", f"127.0.0.1:{port}"]
     if cluster:
         cmd += ["--cluster", cluster]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=log_file("sapa serve"))
     try:
         wait_port(port, server, "sapa serve")
         out = {}
@@ -115,14 +125,14 @@ def start_cluster(args, env, executors):
     and the scheduler's URL."""
     port = free_port()
     procs = [subprocess.Popen([args.sapa, "cluster", "scheduler", "--listen", f"127.0.0.1:{port}"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+                              env=env, stdout=subprocess.DEVNULL, stderr=log_file("scheduler"))]
     wait_port(port, procs[0], "scheduler")
     for _ in range(executors):
         eport = free_port()
         procs.append(subprocess.Popen(
             [args.sapa, "cluster", "executor", "--scheduler", f"127.0.0.1:{port}",
              "--listen", f"127.0.0.1:{eport}", "--concurrency", "2"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            env=env, stdout=subprocess.DEVNULL, stderr=log_file("executor")))
         wait_port(eport, procs[-1], "executor")
     # The first query would find no executor if it came before they
     # registered: wait for the scheduler's /readyz to count them.
