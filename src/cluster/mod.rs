@@ -22,6 +22,7 @@ pub mod engine;
 pub mod exec;
 pub mod executor;
 pub mod functions;
+pub mod jobs;
 pub mod rule;
 pub mod scheduler;
 pub mod stable;

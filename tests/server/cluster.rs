@@ -207,9 +207,9 @@ async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers(
 }
 
 /// The jobs this process sent to `cluster`, as the front end recorded them.
-fn jobs_on(cluster: &Cluster) -> Vec<sapa::cluster::client::JobRecord> {
+fn jobs_on(cluster: &Cluster) -> Vec<sapa::cluster::jobs::JobRecord> {
     let url = cluster.url().to_string();
-    sapa::cluster::client::recent_jobs()
+    sapa::cluster::jobs::recent_jobs()
         .into_iter()
         .filter(|job| job.scheduler == url)
         .collect()
@@ -219,8 +219,8 @@ fn jobs_on(cluster: &Cluster) -> Vec<sapa::cluster::client::JobRecord> {
 /// `state`; that job's record.
 async fn newest_job_becomes(
     cluster: &Cluster,
-    state: sapa::cluster::client::JobState,
-) -> sapa::cluster::client::JobRecord {
+    state: sapa::cluster::jobs::JobState,
+) -> sapa::cluster::jobs::JobRecord {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let jobs = jobs_on(cluster);
@@ -234,7 +234,7 @@ async fn newest_job_becomes(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_or_cancelled_query_cancels_its_cluster_job() {
-    use sapa::cluster::client::JobState;
+    use sapa::cluster::jobs::JobState;
     let cluster = Cluster::start(2).await;
     let addr = serve_on(&cluster, None).await;
     let client = super::support::connect(addr).await;
