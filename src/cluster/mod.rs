@@ -95,7 +95,7 @@ const CLUSTER_SETTINGS: [(&str, &str); 6] = [
     // `CollectLeft` left join of a two-partition aggregate with a small
     // table lost the rows of one partition on Ballista 55 (the canned query
     // late_and_changed_marks answered 8 of its 13 rows; its test in
-    // tests/canned_queries/cluster.rs shows it). Both sides shuffled by the
+    // tests/engine/canned_queries/cluster.rs shows it). Both sides shuffled by the
     // join key is the plan Ballista distributes as DataFusion means it.
     (
         "datafusion.optimizer.hash_join_single_partition_threshold",

@@ -99,7 +99,7 @@ async fn context() -> SessionContext {
     ctx.register_table("student_status", Arc::new(table))
         .unwrap();
     // mark_audit and the MODO views read the other tables: empty here
-    // (their cases are in tests/mark_audit.rs and modo_tests.rs).
+    // (their cases are in tests/engine/mark_audit.rs and modo_tests.rs).
     for stored in StoredTable::ALL {
         // school_counts is left to `create_views`: derived from the statuses.
         if !matches!(

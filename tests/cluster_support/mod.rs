@@ -1,7 +1,8 @@
 //! A Ballista cluster for tests: a scheduler and executors, each a
 //! `sapa cluster …` child process on loopback, killed when the test ends.
-//! Shared by `tests/server.rs` (the wire, scopes, lost processes, cancel)
-//! and `tests/canned_queries.rs` (every relation over `s3://`).
+//! Shared by the server tests (`tests/server/cluster.rs`: the wire,
+//! scopes, lost processes, cancel) and the engine tests
+//! (`tests/engine/canned_queries/cluster.rs`: every relation over `s3://`).
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -56,6 +57,8 @@ fn sapa(args: &[&str], env: &[(String, String)]) -> Process {
 /// A scheduler and its executors.
 pub(crate) struct Cluster {
     port: u16,
+    /// How long the scheduler waits for a silent executor, in seconds.
+    executor_timeout: u64,
     /// The variables executors start with (`AWS_*` for a dataset in S3).
     env: Vec<(String, String)>,
     scheduler: Option<Process>,
@@ -63,17 +66,31 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
-    /// A scheduler that gives up on a silent executor after 2 s, and
-    /// `executors` executors of two task slots each, all registered.
-    #[allow(dead_code)] // each test binary uses one of the two
+    /// A scheduler and `executors` executors of two task slots each, all
+    /// registered. The scheduler gives up on an executor silent for 30 s:
+    /// the tests of a binary run at once on two cores, and a starved
+    /// executor must not be dropped while it is merely slow.
+    #[allow(dead_code)] // each test binary uses some of these
     pub(crate) async fn start(executors: usize) -> Cluster {
-        Cluster::start_with_env(executors, Vec::new()).await
+        Cluster::start_with(executors, Vec::new(), 30).await
     }
 
     /// As [`Cluster::start`], the executors started with `env`.
+    #[allow(dead_code)]
     pub(crate) async fn start_with_env(executors: usize, env: Vec<(String, String)>) -> Cluster {
+        Cluster::start_with(executors, env, 30).await
+    }
+
+    /// As [`Cluster::start_with_env`], the scheduler giving up on a silent
+    /// executor after `executor_timeout` seconds (a test that kills one).
+    pub(crate) async fn start_with(
+        executors: usize,
+        env: Vec<(String, String)>,
+        executor_timeout: u64,
+    ) -> Cluster {
         let mut cluster = Cluster {
             port: free_port(),
+            executor_timeout,
             env,
             scheduler: None,
             executors: Vec::new(),
@@ -88,13 +105,14 @@ impl Cluster {
 
     pub(crate) fn start_scheduler(&mut self) {
         let listen = format!("127.0.0.1:{}", self.port);
+        let timeout = self.executor_timeout.to_string();
         let args = [
             "cluster",
             "scheduler",
             "--listen",
             &listen,
             "--executor-timeout",
-            "2",
+            &timeout,
         ];
         self.scheduler = Some(sapa(&args, &self.env));
     }
@@ -131,16 +149,16 @@ impl Cluster {
         SchedulerUrl::parse(&format!("df://127.0.0.1:{}", self.port)).unwrap()
     }
 
-    /// Waits (at most 60 s) until the scheduler's `/readyz` counts `n`
+    /// Waits (at most 120 s) until the scheduler's `/readyz` counts `n`
     /// executors.
     pub(crate) async fn wait_for(&self, n: usize) {
         self.wait_until(&format!("ready: {n} executors registered"))
             .await;
     }
 
-    /// Waits (at most 60 s) until `/readyz` answers with `want` in it.
+    /// Waits (at most 120 s) until `/readyz` answers with `want` in it.
     pub(crate) async fn wait_until(&self, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let answer = readyz(self.port).await.unwrap_or_default();
             if answer.contains(want) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::support::{log_in, ministry_and_district, sqlstate, start_with_users};
+use crate::support::{log_in, ministry_and_district, sqlstate, start_with_users};
 
 const PASSWORD: &str = "Bilim-Ordasy-3";
 

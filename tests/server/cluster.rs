@@ -10,8 +10,8 @@ use datafusion::prelude::SessionContext;
 use sapa::engine::{Engine, EngineOptions};
 use sapa::storage::DataLocation;
 
-use super::cluster_support::Cluster;
-use super::support::{dataset, rows_of};
+use crate::cluster_support::Cluster;
+use crate::support::{dataset, rows_of};
 
 /// The engine over the tiny dataset with the report views, on `options`.
 pub(crate) async fn context(options: EngineOptions) -> SessionContext {
@@ -100,21 +100,21 @@ async fn wire_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<String
 #[tokio::test]
 async fn a_district_user_sees_through_the_cluster_what_it_sees_locally() {
     let cluster = Cluster::start(2).await;
-    let (users, _) = super::support::ministry_and_district().await;
+    let (users, _) = crate::support::ministry_and_district().await;
     let password = "district secret";
-    let local = super::support::start_with_users(&users, password).await;
+    let local = crate::support::start_with_users(&users, password).await;
     let remote = serve_on(
         &cluster,
-        Some(std::sync::Arc::new(super::support::users_of(
+        Some(std::sync::Arc::new(crate::support::users_of(
             &users, password,
         ))),
     )
     .await;
     let district = "aigul";
-    let here = super::support::log_in(local, district, password)
+    let here = crate::support::log_in(local, district, password)
         .await
         .unwrap();
-    let there = super::support::log_in(remote, district, password)
+    let there = crate::support::log_in(remote, district, password)
         .await
         .unwrap();
     // Rows compared as sets: `ORDER BY 1, …, 5` leaves ties in any order.
@@ -144,9 +144,10 @@ const MINUTES_LONG: &str = "SELECT count(*) FROM marks a CROSS JOIN marks b \
 
 #[tokio::test]
 async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers() {
-    let mut cluster = Cluster::start(1).await;
+    // The scheduler gives up on the killed executor after 2 s.
+    let mut cluster = Cluster::start_with(1, Vec::new(), 2).await;
     let addr = serve_on(&cluster, None).await;
-    let client = super::support::connect(addr).await;
+    let client = crate::support::connect(addr).await;
     // Its executor dies while it runs.
     let slow = MINUTES_LONG;
     let count = "SELECT count(*) FROM marks";
@@ -154,7 +155,7 @@ async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers(
     let newest = || jobs_on(&cluster).last().map(|job| job.job_id.clone());
     let before = newest();
     let running = {
-        let client = super::support::connect(addr).await;
+        let client = crate::support::connect(addr).await;
         tokio::spawn(async move { client.simple_query(slow).await.map(|_| ()) })
     };
     // Killed once its job is on the cluster.
@@ -170,7 +171,7 @@ async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers(
         .await
         .unwrap()
         .expect_err("its only executor died mid-query");
-    let state = super::support::sqlstate(&err);
+    let state = crate::support::sqlstate(&err);
     assert!(state == "58000" || state == "08006", "{state}: {err:?}");
     // Within the scheduler's 2 s executor timeout and grace, not minutes.
     assert!(
@@ -182,7 +183,7 @@ async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers(
     // says so at once.
     cluster.wait_until("not ready: 0/1").await;
     let err = client.simple_query(count).await.unwrap_err();
-    assert_eq!(super::support::sqlstate(&err), "58000", "{err:?}");
+    assert_eq!(crate::support::sqlstate(&err), "58000", "{err:?}");
     assert!(format!("{err:?}").contains("no executor"), "{err:?}");
     // An executor back: the same server answers again.
     cluster.add_executor();
@@ -192,7 +193,7 @@ async fn a_lost_executor_or_scheduler_is_a_clear_error_and_the_cluster_recovers(
     cluster.stop_scheduler();
     let started = Instant::now();
     let err = client.simple_query(count).await.unwrap_err();
-    assert_eq!(super::support::sqlstate(&err), "08006", "{err:?}");
+    assert_eq!(crate::support::sqlstate(&err), "08006", "{err:?}");
     assert!(format!("{err:?}").contains("scheduler"), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
     // Local relations still answer on the front end.
@@ -237,7 +238,7 @@ async fn a_timed_out_or_cancelled_query_cancels_its_cluster_job() {
     use sapa::cluster::jobs::JobState;
     let cluster = Cluster::start(2).await;
     let addr = serve_on(&cluster, None).await;
-    let client = super::support::connect(addr).await;
+    let client = crate::support::connect(addr).await;
     let long = MINUTES_LONG;
     let count = "SELECT count(*) FROM marks";
     let expected = wire_rows(&client, count).await;
@@ -252,7 +253,7 @@ async fn a_timed_out_or_cancelled_query_cancels_its_cluster_job() {
         .await
         .unwrap();
     let err = client.simple_query(long).await.unwrap_err();
-    assert_eq!(super::support::sqlstate(&err), "57014", "{err:?}");
+    assert_eq!(crate::support::sqlstate(&err), "57014", "{err:?}");
     let timed_out = newest_job_becomes(&cluster, JobState::Cancelled).await;
     client
         .simple_query("SET statement_timeout = '60s'")
@@ -273,7 +274,7 @@ async fn a_timed_out_or_cancelled_query_cancels_its_cluster_job() {
     };
     let (result, ()) = tokio::join!(running, cancel);
     let err = result.unwrap_err();
-    assert_eq!(super::support::sqlstate(&err), "57014", "{err:?}");
+    assert_eq!(crate::support::sqlstate(&err), "57014", "{err:?}");
     let cancelled = newest_job_becomes(&cluster, JobState::Cancelled).await;
     assert_ne!(cancelled.job_id, timed_out.job_id);
 

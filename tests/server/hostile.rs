@@ -10,7 +10,7 @@ use rand::{RngExt, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::support::{connect, sqlstate, start, start_with};
+use crate::support::{connect, sqlstate, start, start_with};
 
 /// A connection that speaks the protocol byte by byte.
 struct Raw {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use super::support::{engine_rows, start};
+use crate::support::{engine_rows, start};
 
 const PGJDBC: &str = "/usr/share/java/postgresql.jar";
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sapa::server::Verifier;
 use serde_json::Value;
 
-use super::support::{dataset, engine_rows, log_in, sqlstate};
+use crate::support::{dataset, engine_rows, log_in, sqlstate};
 
 const PASSWORD: &str = "Ulttyq-Qupiya-7";
 
@@ -162,7 +162,7 @@ async fn statement_text_is_left_out_when_asked() {
         "kind",
     ]);
     let addr: std::net::SocketAddr = addr.parse().unwrap();
-    let client = super::support::connect(addr).await;
+    let client = crate::support::connect(addr).await;
     client
         .simple_query("SELECT 'a secret literal' AS s")
         .await
@@ -199,7 +199,7 @@ async fn slow_statements_are_logged_with_their_plan_and_metrics() {
         "300ms",
     ]);
     let addr: std::net::SocketAddr = addr.parse().unwrap();
-    let client = super::support::connect(addr).await;
+    let client = crate::support::connect(addr).await;
     // About a second of work on two cores (60 million rows into a million
     // groups), all of it in one plan.
     let slow = "SELECT count(DISTINCT g.value % 1000003) FROM generate_series(1, 60000000) g";

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::support::{client_json, engine_rows, ministry_and_district, start_with_users};
+use crate::support::{client_json, engine_rows, ministry_and_district, start_with_users};
 
 const PASSWORD: &str = "Node-Portal-4";
 

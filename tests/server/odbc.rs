@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::support::{
+use crate::support::{
     client_json, clients_python, engine_rows, ministry_and_district, start_with_users,
 };
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use super::support::{engine_rows, start};
+use crate::support::{engine_rows, start};
 
 /// Runs psql with `args` against `addr`; returns stdout, failing the test
 /// with psql's stderr when psql fails.

@@ -9,7 +9,7 @@ use sapa::engine::Engine;
 use sapa::storage::DataLocation;
 use serde_json::json;
 
-use super::support::{dataset, engine_rows, start};
+use crate::support::{dataset, engine_rows, start};
 
 /// Each relation's columns as the engine has them: name, the SQLAlchemy
 /// type the served PostgreSQL type reflects as, nullable.

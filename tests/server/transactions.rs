@@ -3,7 +3,7 @@
 
 use tokio_postgres::SimpleQueryMessage;
 
-use super::support::{connect, engine_rows, sqlstate, start};
+use crate::support::{connect, engine_rows, sqlstate, start};
 
 /// The rows a simple query returns.
 async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<String>> {
