@@ -140,10 +140,8 @@ pub fn remote(options: client::ClusterOptions) -> crate::engine::RemoteExecution
     }
 }
 
-/// The SQLSTATE class of a cluster failure: the cluster is unreachable
-/// (08006), or it failed for a reason of its own (58000). A job that failed
-/// on an executor for a reason in the data (a division by zero) is not
-/// either: the caller reads its message as it would a local error's.
+/// The cluster is unreachable: a lost connection (08006), not a failure of
+/// the query.
 pub fn is_connection_failure(err: &ClusterError) -> bool {
     matches!(
         err,
@@ -151,9 +149,33 @@ pub fn is_connection_failure(err: &ClusterError) -> bool {
     )
 }
 
+/// A cluster that cannot be reached is a lost connection (08006); a job
+/// that failed on an executor for a reason in the data keeps the SQLSTATE
+/// its message tells (a division by zero there is 22012, as here: the
+/// error crossed the process as text); anything else is the cluster's own
+/// failure (58000).
+impl sapa_sqlstate::SqlState for ClusterError {
+    fn sqlstate(&self) -> &'static str {
+        use sapa_sqlstate::code;
+        if is_connection_failure(self) {
+            return code::CONNECTION_FAILURE;
+        }
+        match self {
+            ClusterError::JobFailed(msg) => match sapa_sqlstate::of_message(msg) {
+                code::DATA_EXCEPTION if msg.to_ascii_lowercase().contains("overflow") => {
+                    code::NUMERIC_OUT_OF_RANGE
+                }
+                code::DATA_EXCEPTION => code::SYSTEM_ERROR,
+                state => state,
+            },
+            _ => code::SYSTEM_ERROR,
+        }
+    }
+}
+
 impl From<ClusterError> for datafusion::error::DataFusionError {
     fn from(err: ClusterError) -> Self {
-        datafusion::error::DataFusionError::External(Box::new(err))
+        sapa_sqlstate::SqlState::into_datafusion(err)
     }
 }
 

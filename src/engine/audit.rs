@@ -8,7 +8,7 @@
 //! versions are contiguous and by `recorded_at`. Ingest writes the rows of
 //! each partition it rewrote (or whose end date moved) to the table
 //! [`StoredTable::MarkAudit`], and the view reads them; a dataset written
-//! before the table existed keeps the SQL (`crate::views`).
+//! before the table existed keeps the SQL (`crate::engine::views`).
 
 use std::sync::Arc;
 
@@ -160,7 +160,7 @@ pub async fn write_partition(
 }
 
 fn to_df(e: crate::storage::StorageError) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::External(Box::new(e))
+    sapa_sqlstate::SqlState::into_datafusion(e)
 }
 
 /// The output columns, filled row by row.

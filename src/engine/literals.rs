@@ -21,10 +21,11 @@ use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
-use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue};
+use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator};
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
+use sapa_sqlstate::{SqlState, code};
 
 use super::checked::{CheckedArithmetic, expression_schema};
 
@@ -32,6 +33,12 @@ use super::checked::{CheckedArithmetic, expression_schema};
 #[derive(Debug, thiserror::Error)]
 #[error("invalid input syntax for type boolean: \"{0}\"")]
 pub struct InvalidBoolean(pub String);
+
+impl SqlState for InvalidBoolean {
+    fn sqlstate(&self) -> &'static str {
+        code::INVALID_TEXT_REPRESENTATION
+    }
+}
 
 /// The analyzer rules of every Sapa session: [`BooleanLiterals`] first (it
 /// must see the literals before type coercion refuses them), DataFusion's
@@ -143,9 +150,7 @@ fn read(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     let as_boolean = |text: &str| -> Result<Box<Expr>> {
         match boolean(text) {
             Some(b) => Ok(Box::new(Expr::Literal(ScalarValue::Boolean(Some(b)), None))),
-            None => Err(DataFusionError::External(Box::new(InvalidBoolean(
-                text.to_string(),
-            )))),
+            None => Err(InvalidBoolean(text.to_string()).into_datafusion()),
         }
     };
     let (left, right) = match (text_literal(left), text_literal(right)) {

@@ -28,6 +28,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion_postgres::pgwire::api::Type;
 use datafusion_postgres::pgwire::api::results::{FieldFormat, FieldInfo};
+use sapa_sqlstate::{SqlState, code};
 
 /// What a vector's text cannot hold.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,12 @@ pub(crate) enum VectorError {
     /// An element that is no integer.
     #[error("invalid input syntax for type int2vector: \"{0}\"")]
     NotAnInteger(String),
+}
+
+impl SqlState for VectorError {
+    fn sqlstate(&self) -> &'static str {
+        code::INVALID_TEXT_REPRESENTATION
+    }
 }
 
 /// The functions of this module, for a session to register.
@@ -64,9 +71,8 @@ fn elements(text: &str) -> Result<Vec<i64>> {
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|e| !e.is_empty())
         .map(|e| {
-            e.parse::<i64>().map_err(|_| {
-                DataFusionError::External(Box::new(VectorError::NotAnInteger(e.to_string())))
-            })
+            e.parse::<i64>()
+                .map_err(|_| VectorError::NotAnInteger(e.to_string()).into_datafusion())
         })
         .collect()
 }

@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
     Volatility,
 };
+use sapa_sqlstate::{SqlState, code};
 
 /// What `json_build_object` refuses, in PostgreSQL's words.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,15 @@ pub(crate) enum JsonError {
         /// Where the key is among the arguments.
         position: usize,
     },
+}
+
+impl SqlState for JsonError {
+    fn sqlstate(&self) -> &'static str {
+        match self {
+            JsonError::OddArguments => code::INVALID_PARAMETER_VALUE,
+            JsonError::NullKey { .. } => code::NULL_VALUE_NOT_ALLOWED,
+        }
+    }
 }
 
 /// The function, for a session to register.
@@ -54,14 +64,14 @@ impl ScalarUDFImpl for JsonBuildObject {
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         if arg_types.len() % 2 == 1 {
-            return Err(DataFusionError::External(Box::new(JsonError::OddArguments)));
+            return Err(JsonError::OddArguments.into_datafusion());
         }
         Ok(DataType::Utf8)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         if args.args.len() % 2 == 1 {
-            return Err(DataFusionError::External(Box::new(JsonError::OddArguments)));
+            return Err(JsonError::OddArguments.into_datafusion());
         }
         let rows = args.number_rows;
         let arrays: Vec<ArrayRef> = args
@@ -74,13 +84,14 @@ impl ScalarUDFImpl for JsonBuildObject {
             let mut object = String::from("{");
             for (pair, kv) in arrays.chunks(2).enumerate() {
                 let [key, value] = kv else {
-                    return Err(DataFusionError::External(Box::new(JsonError::OddArguments)));
+                    return Err(JsonError::OddArguments.into_datafusion());
                 };
                 let key = ScalarValue::try_from_array(key, row)?;
                 if key.is_null() {
-                    return Err(DataFusionError::External(Box::new(JsonError::NullKey {
+                    return Err(JsonError::NullKey {
                         position: pair * 2 + 1,
-                    })));
+                    }
+                    .into_datafusion());
                 }
                 if pair > 0 {
                     object.push_str(", ");

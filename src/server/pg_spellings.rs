@@ -11,6 +11,7 @@
 //!   named `NULL`, so each repeat gets a name of its own (clients that send
 //!   these read by position).
 
+use sapa_sqlstate::{SqlState, code};
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType as ArrowType;
-use datafusion::common::{DataFusionError, exec_err};
+use datafusion::common::exec_err;
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::sql::sqlparser::ast::{
     DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
@@ -77,6 +78,12 @@ pub(crate) const LIKE_PATTERN_FUNCTION: &str = "sapa_like_pattern";
 #[error("LIKE pattern must not end with escape character")]
 pub(crate) struct EscapeAtEnd;
 
+impl SqlState for EscapeAtEnd {
+    fn sqlstate(&self) -> &'static str {
+        code::INVALID_ESCAPE_SEQUENCE
+    }
+}
+
 /// `sapa_like_pattern(pattern, escape)`: the pattern with the backslash as
 /// its escape.
 pub(crate) fn like_pattern_udf() -> ScalarUDF {
@@ -97,7 +104,7 @@ pub(crate) fn like_pattern_udf() -> ScalarUDF {
                 match (pattern, escape.and_then(|e| e.chars().next())) {
                     (Some(p), Some(e)) => match with_backslash(p, e) {
                         Some(respelt) => out.append_value(respelt),
-                        None => return Err(DataFusionError::External(Box::new(EscapeAtEnd))),
+                        None => return Err(EscapeAtEnd.into_datafusion()),
                     },
                     _ => out.append_null(),
                 }

@@ -13,7 +13,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::common::{ScalarValue, exec_err};
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TableType,
     Volatility,
@@ -22,6 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::sql::sqlparser::ast::{
     Ident, ObjectName, ObjectNamePart, Statement, visit_relations_mut,
 };
+use sapa_sqlstate::{SqlState, code};
 
 use super::activity::{Activity, Backend, NotCancelled, Viewer};
 use super::pg_overrides::rows;
@@ -35,6 +36,12 @@ use super::pg_overrides::rows;
 )]
 pub(crate) struct CancelRefused {
     pid: i32,
+}
+
+impl SqlState for CancelRefused {
+    fn sqlstate(&self) -> &'static str {
+        code::INSUFFICIENT_PRIVILEGE
+    }
 }
 
 /// Names a relation Sapa adds to `pg_catalog` when it is written without
@@ -225,9 +232,7 @@ impl CancelBackend {
                 log::info!("pg_cancel_backend: PID {pid} is not a Sapa connection");
                 Ok(Some(false))
             }
-            Err(NotCancelled::NotAllowed) => {
-                Err(DataFusionError::External(Box::new(CancelRefused { pid })))
-            }
+            Err(NotCancelled::NotAllowed) => Err(CancelRefused { pid }.into_datafusion()),
         }
     }
 }

@@ -12,6 +12,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
     Volatility,
 };
+use sapa_sqlstate::SqlState;
 
 use super::settings::{SessionSettings, SettingError};
 
@@ -71,7 +72,7 @@ fn strings(value: &ColumnarValue, rows: usize) -> Result<Vec<Option<String>>> {
 }
 
 fn external(err: SettingError) -> DataFusionError {
-    DataFusionError::External(Box::new(err))
+    err.into_datafusion()
 }
 
 impl ScalarUDFImpl for SettingFunction {

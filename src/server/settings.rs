@@ -24,6 +24,7 @@ use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::results::{Response, Tag};
 use datafusion_postgres::pgwire::error::PgWireResult;
+use sapa_sqlstate::SqlState;
 
 use super::cancel::STATEMENT_TIMEOUT_KEY;
 use super::hooks::no_plan;
@@ -55,9 +56,8 @@ pub(crate) enum SettingError {
     BadValue(String, String),
 }
 
-impl SettingError {
-    /// Its SQLSTATE.
-    pub(crate) fn sqlstate(&self) -> &'static str {
+impl SqlState for SettingError {
+    fn sqlstate(&self) -> &'static str {
         match self {
             SettingError::Unknown(_) => code::UNDEFINED_OBJECT,
             SettingError::CannotChange(_) => code::CANT_CHANGE_RUNTIME_PARAM,

@@ -21,6 +21,7 @@ use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
 };
+use sapa_sqlstate::{SqlState, code};
 
 /// The aggregate's name, as the rewrite writes it.
 pub(crate) const NAME: &str = "sapa_subquery_value";
@@ -33,8 +34,14 @@ pub(crate) enum SubqueryError {
     MoreThanOneRow,
 }
 
+impl SqlState for SubqueryError {
+    fn sqlstate(&self) -> &'static str {
+        code::CARDINALITY_VIOLATION
+    }
+}
+
 fn more_than_one_row() -> DataFusionError {
-    DataFusionError::External(Box::new(SubqueryError::MoreThanOneRow))
+    SubqueryError::MoreThanOneRow.into_datafusion()
 }
 
 /// The aggregate, for a session to register.

@@ -160,6 +160,32 @@ pub enum StorageError {
     },
 }
 
+/// As PostgreSQL classes such failures: another writer's lock or commit
+/// is a conflict to retry (55006, 40001); a malformed location is a bad
+/// parameter (22023); the store, the files and their metadata failing is
+/// an I/O error of the system (58030), not of the query.
+impl sapa_sqlstate::SqlState for StorageError {
+    fn sqlstate(&self) -> &'static str {
+        use sapa_sqlstate::code;
+        match self {
+            StorageError::Locked { .. } => code::OBJECT_IN_USE,
+            StorageError::LockLost { .. } | StorageError::Conflict { .. } => {
+                code::SERIALIZATION_FAILURE
+            }
+            StorageError::UnsupportedScheme { .. }
+            | StorageError::Url { .. }
+            | StorageError::Path { .. } => code::INVALID_PARAMETER_VALUE,
+            StorageError::Remote { .. }
+            | StorageError::LocalDir { .. }
+            | StorageError::Store { .. }
+            | StorageError::Parquet { .. }
+            | StorageError::Sync { .. }
+            | StorageError::Corrupt { .. }
+            | StorageError::Schema { .. } => code::IO_ERROR,
+        }
+    }
+}
+
 impl StorageError {
     /// Wraps an object-store error about `path`.
     pub fn store(path: &str) -> impl FnOnce(object_store::Error) -> StorageError + '_ {

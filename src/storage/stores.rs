@@ -74,7 +74,7 @@ impl ObjectStoreRegistry for StoresByUrl {
         if let Some(store) = known {
             return Ok(store);
         }
-        let store = store_for(url).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let store = store_for(url).map_err(sapa_sqlstate::SqlState::into_datafusion)?;
         write(&self.stores).insert(key, Arc::clone(&store));
         Ok(store)
     }

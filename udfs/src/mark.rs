@@ -154,6 +154,12 @@ pub struct UnknownMark {
     pub value: String,
 }
 
+impl sapa_sqlstate::SqlState for UnknownMark {
+    fn sqlstate(&self) -> &'static str {
+        sapa_sqlstate::code::INVALID_TEXT_REPRESENTATION
+    }
+}
+
 /// Parses one mark as it arrives from an export.
 ///
 /// Returns `Ok(None)` for an empty (or all-whitespace) value, which means "no

@@ -14,13 +14,33 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::cast::{as_large_string_array, as_string_array, as_string_view_array};
 use datafusion::common::{DataFusionError, Result, exec_err};
 
+use sapa_sqlstate::SqlState;
+
 use super::strings::StrColumn;
 use crate::mark::{Mark, UnknownMark, lookup_mark};
 use crate::status::StatusBits;
 
-/// The error a SQL function reports for an unknown mark.
-pub(crate) fn unknown_mark_error(function: &str, err: UnknownMark) -> DataFusionError {
-    DataFusionError::Execution(format!("{function}: {err}"))
+/// An unknown mark met by a SQL function, which names itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{function}: {mark}")]
+struct UnknownMarkIn {
+    function: String,
+    mark: UnknownMark,
+}
+
+impl SqlState for UnknownMarkIn {
+    fn sqlstate(&self) -> &'static str {
+        self.mark.sqlstate()
+    }
+}
+
+/// The error a SQL function reports for an unknown mark (SQLSTATE 22P02).
+pub(crate) fn unknown_mark_error(function: &str, mark: UnknownMark) -> DataFusionError {
+    UnknownMarkIn {
+        function: function.to_string(),
+        mark,
+    }
+    .into_datafusion()
 }
 
 /// The [`StatusBits`] bit of a mark's class.
