@@ -14,4 +14,3 @@ pub mod reports;
 pub mod sample;
 pub mod server;
 pub mod storage;
-pub mod views;

@@ -17,7 +17,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use datafusion::prelude::SessionContext;
-use sapa::engine::{Engine, EngineOptions, snapshots};
+use sapa::engine::surface::SqlSurface;
+use sapa::engine::{Engine, EngineOptions};
 use sapa::storage::DataLocation;
 
 /// Any failure of a command, printed as `error: …` with a non-zero exit.
@@ -95,11 +96,7 @@ pub(crate) async fn open_dataset(
 ) -> Result<SessionContext, CliError> {
     let location = DataLocation::parse(data)?;
     let engine = Engine::open(&location).await?.with_options(options);
-    let ctx = engine.session_context()?;
-    sapa::views::register(&ctx).await?;
-    let snapshots = snapshots::open(&location, engine.options()).await?;
-    snapshots::register_unscoped(&ctx, &snapshots).await?;
-    Ok(ctx)
+    Ok(SqlSurface::open(&engine).await?.unscoped().await?)
 }
 
 /// Runs one command.

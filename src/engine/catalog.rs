@@ -23,7 +23,7 @@ use crate::storage::{DataLocation, Manifest, StoredTable};
 
 /// Registers every stored table of `manifest` in `ctx` — but a table of
 /// [`StoredTable::DERIVED_LATER`] the manifest predates (no entry at all):
-/// `crate::views::register` then derives `school_counts` from the
+/// `crate::engine::views::register` then derives `school_counts` from the
 /// statuses, and the "as of" functions recompute instead of reading
 /// `earlier_statuses`.
 pub(crate) fn register_tables(

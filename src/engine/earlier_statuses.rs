@@ -11,7 +11,7 @@
 //! version) up to, not including, that of `until_sunday`.
 //!
 //! So "as of D" is the stored `student_status` overridden by the row that
-//! covers D's update, if any (`crate::views::as_of`): a scan and a join,
+//! covers D's update, if any (`crate::engine::views::as_of`): a scan and a join,
 //! whatever the date, instead of re-running the status query.
 //!
 //! Ingest computes the rows of a partition in one pass over its

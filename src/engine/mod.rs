@@ -21,7 +21,6 @@ pub mod earlier_statuses;
 pub mod keys;
 pub mod literals;
 pub mod memory;
-pub mod modo_draw;
 mod partitioned;
 pub(crate) mod pseudonym;
 pub mod read_only;
@@ -29,6 +28,8 @@ pub mod scope;
 pub mod scoped;
 pub mod snapshots;
 pub mod status;
+pub mod surface;
+pub mod views;
 pub mod yielding;
 
 use std::path::PathBuf;
@@ -214,6 +215,15 @@ impl Engine {
         sapa_udfs::register_all(&ctx);
         ctx.register_udaf(checked_sum::checked_sum());
         catalog::register_tables(&ctx, &self.location, &self.manifest)?;
+        Ok(ctx)
+    }
+
+    /// [`Engine::session_context`] with the rest of the SQL surface of
+    /// SPEC §11 registered: the views, the "as of" functions and
+    /// `modo_draw` ([`views::register`]); the full relations, unscoped.
+    pub async fn sql_session(&self) -> Result<SessionContext, EngineError> {
+        let ctx = self.session_context()?;
+        views::register(&ctx).await?;
         Ok(ctx)
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, Int64Array};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
 use datafusion::datasource::{TableType, ViewTable};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
@@ -22,9 +22,10 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
 use super::pseudonym::PSEUDONYM_UDF;
+use super::views::as_of;
+use super::views::modo_draw::{self, ModoDraw};
 use super::{EngineError, Scope};
 use crate::storage::StoredTable;
-use crate::views::as_of::{self, AsOfFunction};
 
 /// The units a scope sees: `None` means every unit of that level.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +195,7 @@ fn pooled_indicators(units: &Units) -> Option<String> {
     if units.regions.is_none() && units.districts.is_none() && units.schools.is_none() {
         return None;
     }
-    let (_, query) = crate::views::VIEWS
+    let (_, query) = super::views::VIEWS
         .iter()
         .find(|(name, _)| *name == "indicators")?;
     if query.matches(COUNTS_SOURCE).count() != 1 {
@@ -222,7 +223,7 @@ fn relations() -> Vec<(&'static str, TableType)> {
         .map(|t| (t.name(), TableType::Base))
         .collect();
     all.extend(
-        crate::views::VIEWS
+        super::views::VIEWS
             .iter()
             .map(|(name, _)| (*name, TableType::View)),
     );
@@ -266,16 +267,18 @@ pub async fn scoped_relations(
     Ok(out)
 }
 
-/// Every "as of" function (`crate::views::as_of`) as `scope` sees it: the
-/// function's rows computed over the full relations of `base`, then
-/// filtered like the relation it is the dated form of (and pseudonymised
-/// for researchers) — so a district sees its own rows of
+/// Every table function as `scope` sees it. An "as of" function
+/// ([`as_of`]): the function's rows computed over the full relations of
+/// `base`, then filtered like the relation it is the dated form of (and
+/// pseudonymised for researchers) — so a district sees its own rows of
 /// `indicators_as_of(D)` exactly as it sees its rows of `indicators`.
+/// `modo_draw`: the whole country's draw, its drawn schools among the
+/// scope's.
 pub async fn scoped_functions(
     base: &SessionContext,
     scope: Scope,
     units: &Units,
-) -> Result<Vec<(&'static str, Arc<AsOfFunction>)>> {
+) -> Result<Vec<(&'static str, Arc<dyn TableFunctionImpl>)>> {
     let builder = pseudonym_builder(base);
     let calendar = Arc::new(as_of::quarter_ends(base).await?);
     let dated = as_of::DatedStatuses::of(base)?;
@@ -285,8 +288,13 @@ pub async fn scoped_functions(
         let schema = builder.table_provider(def.relation).await?.schema();
         let sql = scoped_select(&schema, &source, def.relation, scope, units);
         let template = builder.sql(&sql).await?.into_unoptimized_plan();
-        out.push((def.name, AsOfFunction::new(def, template, &calendar)));
+        out.push((
+            def.name,
+            as_of::AsOfFunction::new(def, template, &calendar) as Arc<dyn TableFunctionImpl>,
+        ));
     }
+    let schools = member("school_id", &units.schools);
+    out.push((modo_draw::NAME, ModoDraw::filtered(base, &schools).await?));
     Ok(out)
 }
 

@@ -46,8 +46,8 @@ pub async fn open(
     for (snapshot, manifest) in snapshot::list_with_manifests(location).await? {
         let base = Engine::at(location, manifest)
             .with_options(options.clone())
-            .session_context()?;
-        crate::views::register(&base).await?;
+            .sql_session()
+            .await?;
         out.push(OpenSnapshot { snapshot, base });
     }
     Ok(out)
@@ -60,7 +60,7 @@ fn relation_names() -> impl Iterator<Item = &'static str> {
         .iter()
         .filter(|t| !t.internal())
         .map(|t| t.name())
-        .chain(crate::views::VIEWS.iter().map(|(name, _)| *name))
+        .chain(super::views::VIEWS.iter().map(|(name, _)| *name))
 }
 
 /// Registers `relations` as schema `schema` of `ctx`'s `sapa` catalog.

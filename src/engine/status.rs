@@ -5,7 +5,7 @@
 //! period it touched and stores the results as the `student_status` and
 //! `school_counts` tables, so the stored tables and the queries agree by
 //! construction. A dataset written before `school_counts` was stored gets
-//! it as a view of the same query (`crate::views::register`).
+//! it as a view of the same query (`crate::engine::views::register`).
 
 use datafusion::common::plan_err;
 use datafusion::error::Result;

@@ -146,7 +146,7 @@ const PROCS: &[Proc] = &[
         args: &[DATE],
         result: DATE,
     },
-    // The "as of" table functions (`crate::views::as_of`).
+    // The "as of" table functions (`crate::engine::views::as_of`).
     Proc {
         name: "indicators_as_of",
         kind: "f",
@@ -314,11 +314,11 @@ mod tests {
             )
             .collect();
         registered.extend(
-            crate::views::as_of::AS_OF_FUNCTIONS
+            crate::engine::views::as_of::AS_OF_FUNCTIONS
                 .iter()
                 .map(|f| f.name.to_string()),
         );
-        registered.push(crate::engine::modo_draw::NAME.to_string());
+        registered.push(crate::engine::views::modo_draw::NAME.to_string());
         registered.sort();
         let mut listed: Vec<String> = PROCS.iter().map(|p| p.name.to_string()).collect();
         listed.sort();

@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
 
-use crate::engine::checked_sum::checked_sum;
 use crate::engine::literals::analyzer_rules;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -29,17 +28,15 @@ use super::activity::{Activity, Viewer};
 use super::pg_stat_activity::{self, CancelBackend, StatActivity};
 use super::plans::{RecordingPlanner, StatementPlans};
 use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
-use crate::engine::modo_draw::{self, ModoDraw};
 use crate::engine::read_only::ReadOnlyCatalogList;
-use crate::engine::scoped::{Units, scoped_functions, scoped_relations};
-use crate::engine::snapshots::{self, OpenSnapshot};
+use crate::engine::surface::SqlSurface;
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
 
 /// Makes the per-connection sessions of one served dataset.
 pub struct SessionFactory {
-    base: SessionContext,
-    /// The registered snapshots, each served as a schema of its own.
-    snapshots: Vec<OpenSnapshot>,
+    /// The relations and functions of the current version and the
+    /// registered snapshots, from which each scope's session is made.
+    surface: SqlSurface,
     scopes: Mutex<HashMap<Scope, SessionContext>>,
     memory: Arc<MemoryBudget>,
     /// What the server's connections are doing (`pg_stat_activity`).
@@ -52,7 +49,7 @@ pub struct SessionFactory {
 impl std::fmt::Debug for SessionFactory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionFactory")
-            .field("session_id", &self.base.session_id())
+            .field("surface", &self.surface)
             .field("memory", &self.memory)
             .finish()
     }
@@ -66,12 +63,8 @@ impl SessionFactory {
         engine: &Engine,
         memory: Arc<MemoryBudget>,
     ) -> Result<SessionFactory, EngineError> {
-        let base = engine.session_context()?;
-        crate::views::register(&base).await?;
-        let snapshots = snapshots::open(engine.location(), engine.options()).await?;
         Ok(SessionFactory {
-            base,
-            snapshots,
+            surface: SqlSurface::open(engine).await?,
             scopes: Mutex::new(HashMap::new()),
             memory,
             activity: Arc::default(),
@@ -97,21 +90,9 @@ impl SessionFactory {
     }
 
     async fn prepare(&self, scope: Scope) -> Result<SessionContext, EngineError> {
-        let units = Units::of(&self.base, scope).await?;
-        let relations = scoped_relations(&self.base, scope, &units).await?;
-        let config = self.base.state().config().clone();
-        let ctx = SessionContext::new_with_config_rt(config, self.base.runtime_env());
-        for (name, provider) in relations {
-            ctx.register_table(name.as_str(), provider)?;
-        }
-        for (name, function) in scoped_functions(&self.base, scope, &units).await? {
-            ctx.register_udtf(name, function);
-        }
-        // Before the catalogs below: they list the snapshot schemas too.
-        snapshots::register_scoped(&ctx, &self.snapshots, scope).await?;
-        sapa_udfs::register_all(&ctx);
-        ctx.register_udaf(checked_sum());
-        ctx.register_udtf(modo_draw::NAME, ModoDraw::scoped(&self.base, &units).await?);
+        // The scope's relations and functions, snapshots included, before
+        // the catalogs below that list them.
+        let ctx = self.surface.scoped(scope).await?;
         information_schema::register(&ctx).await?;
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         pg_functions::register(&ctx);

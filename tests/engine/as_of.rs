@@ -89,9 +89,7 @@ async fn context(data: &Path) -> SessionContext {
     let engine = Engine::open(&DataLocation::local(data).unwrap())
         .await
         .unwrap();
-    let ctx = engine.session_context().unwrap();
-    sapa::views::register(&ctx).await.unwrap();
-    ctx
+    engine.sql_session().await.unwrap()
 }
 
 /// The Q1 statuses of students 1–5 as of `date`.
@@ -411,7 +409,7 @@ async fn stored_overrides_agree_with_recomputing_the_statuses() {
         .unwrap();
     let recomputing = engine.session_context().unwrap();
     recomputing.deregister_table("earlier_statuses").unwrap();
-    sapa::views::register(&recomputing).await.unwrap();
+    sapa::engine::views::register(&recomputing).await.unwrap();
 
     let overridden = rows(
         &stored,

@@ -33,14 +33,13 @@ async fn session(location: &DataLocation) -> SessionContext {
 
 /// As [`session`], the engine made with `options` (a cluster's).
 async fn session_with(location: &DataLocation, options: EngineOptions) -> SessionContext {
-    let ctx = Engine::open(location)
+    Engine::open(location)
         .await
         .unwrap()
         .with_options(options)
-        .session_context()
-        .unwrap();
-    sapa::views::register(&ctx).await.unwrap();
-    ctx
+        .sql_session()
+        .await
+        .unwrap()
 }
 
 /// The fixed parameters: 2024 Q2 against the previous year's Q4, for the

@@ -150,7 +150,7 @@ async fn stored_rows_are_the_window_query_and_follow_a_moved_end_date() {
         "SELECT period, school_id, class_id, student_id, subject_id, kind, old_mark, new_mark, \
          recorded_at, end_date, days_late FROM ({}) AS a \
          ORDER BY academic_year, period, student_id, subject_id, recorded_at",
-        include_str!("../../src/views/mark_audit.sql")
+        include_str!("../../src/engine/views/mark_audit.sql")
     );
     let root = tempfile::tempdir().unwrap();
     let data = week_1(root.path()).await;

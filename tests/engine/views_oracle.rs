@@ -281,8 +281,7 @@ async fn views_match_an_independent_oracle_on_generated_and_hand_built_data() {
     let indicator_rows = oracle::indicator_rows(&statuses);
 
     let engine = Engine::open(&location).await.unwrap();
-    let ctx = engine.session_context().unwrap();
-    sapa::views::register(&ctx).await.unwrap();
+    let ctx = engine.sql_session().await.unwrap();
 
     let mut failures = Vec::new();
     let sides = ["oracle", "engine"];

@@ -177,13 +177,12 @@ pub async fn query(data: &Path, sql: &str) -> Vec<String> {
     rows(&engine.session_context().unwrap(), sql).await
 }
 
-/// [`query`] with the views (`sapa::views`) registered too.
+/// [`query`] with the views (`sapa::engine::views`) registered too.
 pub async fn query_views(data: &Path, sql: &str) -> Vec<String> {
     let engine = Engine::open(&DataLocation::local(data).unwrap())
         .await
         .unwrap();
-    let ctx = engine.session_context().unwrap();
-    sapa::views::register(&ctx).await.unwrap();
+    let ctx = engine.sql_session().await.unwrap();
     rows(&ctx, sql).await
 }
 

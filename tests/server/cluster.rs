@@ -20,9 +20,7 @@ pub(crate) async fn context(options: EngineOptions) -> SessionContext {
         .await
         .unwrap()
         .with_options(options);
-    let ctx = engine.session_context().unwrap();
-    sapa::views::register(&ctx).await.unwrap();
-    ctx
+    engine.sql_session().await.unwrap()
 }
 
 /// The plan `ctx` makes for `sql`, as `EXPLAIN` shows it.

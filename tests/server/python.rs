@@ -18,8 +18,7 @@ async fn engine_columns(relation: &str) -> Vec<serde_json::Value> {
     let engine = Engine::open(&DataLocation::local(&data).expect("location"))
         .await
         .expect("open");
-    let ctx = engine.session_context().expect("session");
-    sapa::views::register(&ctx).await.expect("views");
+    let ctx = engine.sql_session().await.expect("session");
     let frame = ctx.table(relation).await.expect("relation");
     frame
         .schema()

@@ -11,7 +11,8 @@ use std::process::{Command, Output};
 
 use crate::ingest_support::{committed, ingest, input_dir};
 use datafusion::prelude::SessionContext;
-use sapa::engine::{Engine, snapshots};
+use sapa::engine::Engine;
+use sapa::engine::surface::SqlSurface;
 use sapa::storage::{DataLocation, manifest, snapshot};
 
 /// Runs the `sapa` binary.
@@ -35,11 +36,12 @@ fn stdout(out: &Output) -> String {
 async fn opened(data: &Path) -> SessionContext {
     let loc = DataLocation::local(data).unwrap();
     let engine = Engine::open(&loc).await.unwrap();
-    let ctx = engine.session_context().unwrap();
-    sapa::views::register(&ctx).await.unwrap();
-    let open = snapshots::open(&loc, engine.options()).await.unwrap();
-    snapshots::register_unscoped(&ctx, &open).await.unwrap();
-    ctx
+    SqlSurface::open(&engine)
+        .await
+        .unwrap()
+        .unscoped()
+        .await
+        .unwrap()
 }
 
 async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {

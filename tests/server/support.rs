@@ -121,8 +121,7 @@ pub(crate) async fn engine_rows(sql: &str) -> Vec<Vec<String>> {
     let engine = Engine::open(&DataLocation::local(&data).expect("location"))
         .await
         .expect("open");
-    let ctx = engine.session_context().expect("session");
-    sapa::views::register(&ctx).await.expect("views");
+    let ctx = engine.sql_session().await.expect("session");
     rows_of(&ctx, sql).await
 }
 

@@ -35,7 +35,7 @@ use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::prelude::SessionContext;
 use sapa_udfs::{QuarterEnd, ReportPeriod, period_in_force};
 
-use crate::engine::{SCHOOL_COUNTS_SQL, STUDENT_STATUS_SQL};
+use crate::engine::status::{SCHOOL_COUNTS_SQL, STUDENT_STATUS_SQL};
 use crate::storage::StoredTable;
 
 /// The marks as of the date `$1`.

@@ -7,14 +7,15 @@
 //! or cleared after their period's end, from `marks_history` and
 //! `calendar`. `modo_results` and `modo_inflation` (SPEC §9) read `modo`
 //! beside the statuses. Each view is one SQL file beside this one; so is
-//! the query of the table function `modo_draw` (`crate::engine::modo_draw`).
+//! the query of the table function [`modo_draw`].
 
 pub mod as_of;
+pub mod modo_draw;
 
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use crate::engine::SCHOOL_COUNTS_SQL;
+use super::status::SCHOOL_COUNTS_SQL;
 use crate::storage::StoredTable;
 
 /// The views, by name, with their defining query.
@@ -43,7 +44,7 @@ const RECORDED_MARKS_SQL: &str = "SELECT academic_year, period, region_id, distr
 /// call (`sapa_udfs::register_all`) must be registered first.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     create_views(ctx).await?;
-    crate::engine::modo_draw::register(ctx).await?;
+    modo_draw::register(ctx).await?;
     as_of::register(ctx).await
 }
 

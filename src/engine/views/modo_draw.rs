@@ -3,7 +3,7 @@
 //! students in grades 4 and 9 is SPEC §9's 80 unless a third argument says
 //! otherwise (to simulate another rule, or to draw from a small country).
 //!
-//! The draw's query (`src/views/modo_draw.sql`, its rules in
+//! The draw's query (`modo_draw.sql` beside this file, its rules in
 //! `sapa_udfs::modo::draw`) is planned once, with placeholders for the year
 //! and the seed; a call binds them and returns a view over that plan. The
 //! draw is always computed over the whole country — its clusters and
@@ -21,14 +21,12 @@ use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use sapa_udfs::modo::draw::MIN_STUDENTS_4_9;
 
-use super::scoped::{Units, member};
-
 /// The SQL name of the table function.
 pub const NAME: &str = "modo_draw";
 
 /// The draw's query, with `$1` = academic_year, `$2` = seed and `$3` =
 /// the minimum of students in grades 4 and 9.
-const DRAW_SQL: &str = include_str!("../views/modo_draw.sql");
+const DRAW_SQL: &str = include_str!("modo_draw.sql");
 
 /// The table function: the planned draw, filtered to a scope.
 #[derive(Debug)]
@@ -57,11 +55,10 @@ impl ModoDraw {
         Ok(Arc::new(ModoDraw::planned(base, "TRUE").await?))
     }
 
-    /// The whole country's draw seen by a scope with `units`: the drawn
-    /// schools among its schools.
-    pub async fn scoped(base: &SessionContext, units: &Units) -> Result<Arc<ModoDraw>> {
-        let filter = member("school_id", &units.schools);
-        Ok(Arc::new(ModoDraw::planned(base, &filter).await?))
+    /// The whole country's draw seen by a scope: the drawn schools whose
+    /// row `filter` (the scope's predicate on `school_id`) accepts.
+    pub async fn filtered(base: &SessionContext, filter: &str) -> Result<Arc<ModoDraw>> {
+        Ok(Arc::new(ModoDraw::planned(base, filter).await?))
     }
 }
 

@@ -141,10 +141,10 @@ pub(crate) async fn everything(ctx: &SessionContext) -> Vec<(String, Vec<String>
         .iter()
         .map(|t| (t.name().to_string(), format!("SELECT * FROM {}", t.name())))
         .collect();
-    for (view, _) in sapa::views::VIEWS {
+    for (view, _) in sapa::engine::views::VIEWS {
         sqls.push((view.to_string(), format!("SELECT * FROM {view}")));
     }
-    for f in sapa::views::as_of::AS_OF_FUNCTIONS {
+    for f in sapa::engine::views::as_of::AS_OF_FUNCTIONS {
         for date in ["2023-10-29", "2024-10-20", "2025-06-01"] {
             sqls.push((
                 format!("{}({date})", f.name),

@@ -209,7 +209,7 @@ async fn a_district_user_sees_only_its_rows_of_a_snapshot_and_cannot_write_to_it
             .iter()
             .filter(|t| !t.internal())
             .count()
-            + sapa::views::VIEWS.len()) as i64
+            + sapa::engine::views::VIEWS.len()) as i64
     );
 
     // A researcher reads pseudonyms there too, the same as in `public`.
@@ -275,7 +275,10 @@ async fn psql_lists_the_snapshot_schema_and_its_relations() {
     expected.sort_unstable();
     assert_eq!(listed(&tables), expected, "{tables}");
     let views = psql("\\dv snapshot_*.*".into()).await;
-    let mut expected: Vec<&str> = sapa::views::VIEWS.iter().map(|(name, _)| *name).collect();
+    let mut expected: Vec<&str> = sapa::engine::views::VIEWS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
     expected.sort_unstable();
     assert_eq!(listed(&views), expected, "{views}");
     // `\dt` alone lists the search path's tables, not the snapshot's.

@@ -9,9 +9,9 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use sapa_udfs::modo::draw::draw_key;
 
 use super::ModoDraw;
-use crate::engine::scoped::Units;
+use crate::engine::scoped::{Units, member};
+use crate::engine::views::test_tables::{put, put_rest_empty};
 use crate::storage::StoredTable;
-use crate::views::test_tables::{put, put_rest_empty};
 
 /// `(school, district, locality, language, type, internet, grade 4,
 /// grade 9, other grades)`.
@@ -130,7 +130,7 @@ async fn context(partitions: usize) -> SessionContext {
     put(&ctx, StoredTable::Classes, &classes.join(", "), 4).await;
     put(&ctx, StoredTable::Enrollments, &enrollments.join(", "), 4).await;
     put_rest_empty(&ctx).await;
-    crate::views::register(&ctx).await.unwrap();
+    crate::engine::views::register(&ctx).await.unwrap();
     ctx
 }
 
@@ -298,7 +298,11 @@ async fn a_scope_sees_the_countrys_draw_among_its_schools() {
         schools: Some((16..=30).collect()),
     };
     let scoped = SessionContext::new();
-    scoped.register_udtf(super::NAME, ModoDraw::scoped(&ctx, &units).await.unwrap());
+    let filter = member("school_id", &units.schools);
+    scoped.register_udtf(
+        super::NAME,
+        ModoDraw::filtered(&ctx, &filter).await.unwrap(),
+    );
     let got = draw(&scoped, 11).await;
     let want: BTreeMap<String, Vec<i64>> = country
         .iter()
