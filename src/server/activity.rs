@@ -1,10 +1,10 @@
 //! What each logged-in connection is doing now, for `pg_stat_activity`
-//! ([`super::pg_stat_activity`]) and `pg_cancel_backend`.
+//! ([`crate::server::functions::pg_stat_activity`]) and `pg_cancel_backend`.
 //!
 //! A connection joins the registry as its login completes (it has a pid
 //! then) and leaves it when it ends: its [`Presence`] lives in the
 //! connection's session extensions and removes it when dropped. The
-//! connection loop ([`super::socket`]) reports each statement as it starts
+//! connection loop ([`crate::server::wire::socket`]) reports each statement as it starts
 //! and the connection as it goes idle again.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
-use super::cancel_requests::CancelFlag;
+use crate::server::wire::cancel_requests::CancelFlag;
 
 /// Who is asking: what of the registry a session may see and cancel. Kept
 /// in the session's configuration, set at login.

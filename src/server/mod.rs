@@ -26,57 +26,20 @@
 //! # Ok(()) }
 //! ```
 
-mod activity;
-mod cancel;
-mod cancel_requests;
-mod catalog_subqueries;
-mod connection;
-mod copy;
-mod cursors;
-pub mod events;
-mod executor;
-mod fetch;
-mod frame_checks;
-mod frames;
-mod hooks;
-mod information_schema;
-mod information_schema_keys;
-mod int_vectors;
-mod limits;
-mod param_types;
-mod parse;
-mod peer;
-mod pg_format;
-mod pg_functions;
-mod pg_json;
-mod pg_key_attributes;
-mod pg_key_functions;
-mod pg_keys;
-mod pg_lookup;
-mod pg_overrides;
-mod pg_proc;
-mod pg_spellings;
-mod pg_stat_activity;
-mod pg_types;
-mod plans;
-mod portal_rows;
-mod read_only;
-mod rewrite;
-mod scram;
-mod service;
-mod session;
-mod setting_functions;
-mod settings;
-mod socket;
-mod sqlstate;
-mod startup;
-mod subquery_value;
-mod tls;
-mod transactions;
-mod users;
+// The server's rooms, by concern (their opening comments say more):
+mod activity; // what each connection is doing (pg_stat_activity)
+mod auth; // who may connect: startup, SCRAM, the users file, TLS
+mod catalog; // pg_catalog and information_schema as clients read them
+pub mod events; // the access and query log
+mod functions; // the PostgreSQL functions clients call
+mod hooks; // statements answered before planning: SHOW, transactions, cursors, COPY
+mod session; // the per-scope sessions, from the engine's SQL surface
+mod settings; // every server setting a session holds
+mod sql; // what SQL clients send, made plannable
+mod sqlstate; // errors as PostgreSQL reports them
+mod wire; // one connection's statement path, from socket to rows
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -84,23 +47,22 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 use crate::engine::{Engine, EngineError, MemoryBudget, Scope};
-use peer::Peer;
+use auth::startup;
+use wire::peer::Peer;
+use wire::{cancel_requests, connection, executor, socket};
 
-pub use executor::Running;
-pub use scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
+pub use auth::scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
+pub use auth::startup::SCOPE_METADATA;
+pub use auth::tls::{TlsError, TlsFiles, load_acceptor};
+pub use auth::users::{User, Users, UsersError};
 pub use session::SessionFactory;
-pub use socket::STARTUP_DEADLINE;
+pub use settings::PG_VERSION;
 pub use sqlstate::sqlstate_of;
-pub use startup::SCOPE_METADATA;
-pub use tls::{TlsFiles, load_acceptor};
-pub use users::{User, Users, UsersError};
+pub use wire::executor::Running;
+pub use wire::socket::STARTUP_DEADLINE;
 
 /// The default address: PostgreSQL's port plus one, on loopback.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
-
-/// The PostgreSQL version the server presents itself as (pgjdbc, Metabase
-/// and psql adapt their catalog queries to it).
-pub const PG_VERSION: &str = "16.6";
 
 /// What can stop the server from starting.
 #[derive(Debug, thiserror::Error)]
@@ -126,13 +88,8 @@ pub enum ServerError {
     #[error(transparent)]
     Users(#[from] UsersError),
     /// A TLS certificate or key file does not load.
-    #[error("TLS file {}: {reason}", file.display())]
-    Tls {
-        /// The certificate or key file at fault.
-        file: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// A user's scope cannot be served (it names a unit the data lacks).
     #[error("user \"{user}\" of the users file: {source}")]
     UserScope {

@@ -24,13 +24,18 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContex
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use tokio::sync::Mutex;
 
-use super::activity::{Activity, Viewer};
-use super::pg_stat_activity::{self, CancelBackend, StatActivity};
-use super::plans::{RecordingPlanner, StatementPlans};
-use super::{information_schema, pg_functions, pg_key_functions, pg_keys, pg_overrides, pg_proc};
 use crate::engine::read_only::ReadOnlyCatalogList;
 use crate::engine::surface::SqlSurface;
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
+use crate::server::activity::{Activity, Viewer};
+use crate::server::catalog::information_schema;
+use crate::server::catalog::pg_keys;
+use crate::server::catalog::pg_overrides;
+use crate::server::catalog::pg_proc;
+use crate::server::functions::pg_functions;
+use crate::server::functions::pg_key_functions;
+use crate::server::functions::pg_stat_activity::{self, CancelBackend, StatActivity};
+use crate::server::wire::plans::{RecordingPlanner, StatementPlans};
 
 /// Makes the per-connection sessions of one served dataset.
 pub struct SessionFactory {

@@ -14,7 +14,7 @@ use datafusion::logical_expr::{
 };
 use sapa_sqlstate::SqlState;
 
-use super::settings::{SessionSettings, SettingError};
+use crate::server::settings::{SessionSettings, SettingError};
 
 /// `current_setting(name [, missing_ok])` and `set_config(name, value,
 /// is_local)` of one session.

@@ -16,10 +16,10 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
-use super::PG_VERSION;
-use super::pg_types::pg_type;
 use super::setting_functions;
-use super::settings::SessionSettings;
+use crate::server::catalog::pg_types::pg_type;
+use crate::server::settings::PG_VERSION;
+use crate::server::settings::SessionSettings;
 
 /// `version()`: PostgreSQL's form, so version-sniffing clients parse it,
 /// naming Sapa.
@@ -57,10 +57,10 @@ pub(crate) fn register(ctx: &SessionContext) {
     // A read-only server takes no advisory locks, so there are none to
     // release: asyncpg's pool sends it whenever a connection is returned.
     replace(ctx, Constant::udf("pg_advisory_unlock_all", None, 0..=0));
-    replace(ctx, super::pg_spellings::like_pattern_udf());
+    replace(ctx, crate::server::sql::pg_spellings::like_pattern_udf());
     replace(ctx, super::pg_json::udf());
-    ctx.register_udaf(super::subquery_value::udaf());
-    for udf in super::int_vectors::udfs() {
+    ctx.register_udaf(crate::server::sql::subquery_value::udaf());
+    for udf in crate::server::sql::int_vectors::udfs() {
         replace(ctx, udf);
     }
     replace(ctx, ScalarUDF::new_from_impl(PgTypeof::new()));
@@ -82,54 +82,6 @@ pub(crate) fn register_for_user(ctx: &SessionContext, user: &str) {
     for name in ["current_user", "session_user", "user", "current_role"] {
         replace(ctx, Constant::udf(name, Some(user.to_string()), 0..=0));
     }
-}
-
-/// The server's fixed settings as `pg_settings` names them (pgjdbc reads
-/// `max_index_keys` there); `current_setting` answers each.
-pub(crate) const FIXED_SETTINGS: &[&str] = &[
-    "block_size",
-    "client_encoding",
-    "DateStyle",
-    "default_transaction_isolation",
-    "default_transaction_read_only",
-    "integer_datetimes",
-    "IntervalStyle",
-    "lc_collate",
-    "lc_ctype",
-    "max_identifier_length",
-    "max_index_keys",
-    "search_path",
-    "server_encoding",
-    "server_version",
-    "server_version_num",
-    "standard_conforming_strings",
-    "TimeZone",
-    "transaction_isolation",
-    "transaction_read_only",
-];
-
-/// The settings `current_setting` answers, as PostgreSQL spells them.
-pub(crate) fn setting(name: &str) -> Option<String> {
-    let value = match name.to_ascii_lowercase().as_str() {
-        "server_version" => PG_VERSION.to_string(),
-        "server_version_num" => "160006".to_string(),
-        "server_encoding" | "client_encoding" => "UTF8".to_string(),
-        "search_path" => "public".to_string(),
-        "timezone" => "UTC".to_string(),
-        "datestyle" => "ISO, MDY".to_string(),
-        "intervalstyle" => "postgres".to_string(),
-        "standard_conforming_strings" | "integer_datetimes" => "on".to_string(),
-        "default_transaction_read_only" | "transaction_read_only" => "on".to_string(),
-        "transaction_isolation" | "default_transaction_isolation" => "read committed".to_string(),
-        "max_identifier_length" => "63".to_string(),
-        "max_index_keys" => "32".to_string(),
-        "block_size" => "8192".to_string(),
-        "lc_collate" | "lc_ctype" => "C.UTF-8".to_string(),
-        "application_name" => String::new(),
-        "statement_timeout" => "0".to_string(),
-        _ => return None,
-    };
-    Some(value)
 }
 
 /// A function of fixed arity that answers one value whatever its arguments.
@@ -229,17 +181,6 @@ impl ScalarUDFImpl for PgTypeof {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn settings_answer_as_postgres_and_unknown_ones_are_none() {
-        assert_eq!(setting("server_version").as_deref(), Some(PG_VERSION));
-        assert_eq!(setting("TimeZone").as_deref(), Some("UTC"));
-        assert_eq!(setting("search_path").as_deref(), Some("public"));
-        assert_eq!(setting("no_such_thing"), None);
-        for name in FIXED_SETTINGS {
-            assert!(setting(name).is_some(), "{name}");
-        }
-    }
 
     #[test]
     fn version_names_postgres_and_sapa() {

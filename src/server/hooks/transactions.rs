@@ -32,8 +32,8 @@ use datafusion_postgres::pgwire::api::results::{Response, Tag};
 use datafusion_postgres::pgwire::error::PgWireResult;
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
-use super::hooks::no_plan;
-use super::sqlstate::{code, user_error};
+use super::no_plan;
+use crate::server::sqlstate::{code, user_error};
 
 /// Answers the transaction statements and refuses work in an aborted
 /// block; runs before every other hook but the read-only guard.

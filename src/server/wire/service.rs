@@ -3,7 +3,7 @@
 //! listen for a cancel, the deadline and the client hanging up
 //! ([`super::cancel`]); SQL cursors are described by their rows; and an
 //! aborted block is reopened by a rollback to an open savepoint
-//! ([`super::transactions`]) before pgwire reads its state.
+//! ([`crate::server::hooks::transactions`]) before pgwire reads its state.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -30,13 +30,13 @@ use futures::Sink;
 use super::cancel::{Watch, cancellable, deadline_of, unless_stopped};
 use super::cancel_requests::flag_of;
 use super::executor::{OnRuntime, Queries};
-use super::hooks::text_rows;
 use super::parse::{GuardedParser, StatementParser, api_error};
 use super::peer::Peer;
 use super::portal_rows::{CHUNK_ROWS, Part};
-use super::read_only::text_refusal;
-use super::sqlstate::{code, user_error};
-use super::transactions;
+use crate::server::hooks::read_only::text_refusal;
+use crate::server::hooks::text_rows;
+use crate::server::hooks::transactions;
+use crate::server::sqlstate::{code, user_error};
 
 /// The session service, with row streams that hear cancel requests and
 /// query work on the query runtime.

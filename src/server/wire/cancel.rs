@@ -26,7 +26,7 @@ use tokio::time::Sleep;
 use super::cancel_requests::CancelFlag;
 use super::executor::{Forwarded, Queries};
 use super::peer::Peer;
-use super::sqlstate::{code, user_error};
+use crate::server::sqlstate::{code, user_error};
 
 /// The client-metadata key `datafusion-postgres` keeps `SET
 /// statement_timeout` under (milliseconds); its planning race reads it too.

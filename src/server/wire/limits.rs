@@ -21,7 +21,7 @@ use datafusion::sql::sqlparser::parser::ParserError;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use datafusion_postgres::pgwire::error::PgWireError;
 
-use super::sqlstate::{code, user_error};
+use crate::server::sqlstate::{code, user_error};
 
 /// The longest query text, in bytes.
 pub(crate) const MAX_QUERY_BYTES: usize = 1 << 20;

@@ -19,7 +19,7 @@ use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::results::Response;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 
-use super::sqlstate::{code, user_error};
+use crate::server::sqlstate::{code, user_error};
 
 /// Why a statement DataFusion would understand but the PostgreSQL parser
 /// does not is refused: `CREATE EXTERNAL TABLE` reads a server path. The

@@ -46,8 +46,8 @@ use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::results::Response;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 
-use super::hooks::text_rows;
 use crate::engine::literals::integer_literals;
+use crate::server::hooks::text_rows;
 
 /// The rewrite hook.
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 //! The settings a session holds, as `SET`, `RESET`, `set_config` and
-//! `current_setting` see them (the functions: [`super::setting_functions`]).
+//! `current_setting` see them (the functions: [`crate::server::functions::setting_functions`]),
+//! and the fixed settings the server answers with ([`FIXED_SETTINGS`], [`PG_VERSION`]).
 //!
 //! `SET` is `datafusion-postgres`'s: it keeps each value in the
 //! connection's metadata. Functions cannot reach that metadata, so each
@@ -12,24 +13,65 @@
 //! Sapa has no JIT: `jit` is `off`, and setting it changes nothing.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use async_trait::async_trait;
-use datafusion::common::ParamValues;
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::prelude::SessionContext;
-use datafusion::sql::sqlparser::ast::{Reset, Statement};
-use datafusion_postgres::QueryHook;
-use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
-use datafusion_postgres::pgwire::api::results::{Response, Tag};
-use datafusion_postgres::pgwire::error::PgWireResult;
 use sapa_sqlstate::SqlState;
 
-use super::cancel::STATEMENT_TIMEOUT_KEY;
-use super::hooks::no_plan;
-use super::pg_functions::setting;
-use super::sqlstate::{code, user_error};
+use crate::server::sqlstate::code;
+use crate::server::wire::cancel::STATEMENT_TIMEOUT_KEY;
+
+/// The PostgreSQL version the server presents itself as (pgjdbc, Metabase
+/// and psql adapt their catalog queries to it).
+pub const PG_VERSION: &str = "16.6";
+
+/// The server's fixed settings as `pg_settings` names them (pgjdbc reads
+/// `max_index_keys` there); `current_setting` answers each.
+pub(crate) const FIXED_SETTINGS: &[&str] = &[
+    "block_size",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_isolation",
+    "default_transaction_read_only",
+    "integer_datetimes",
+    "IntervalStyle",
+    "lc_collate",
+    "lc_ctype",
+    "max_identifier_length",
+    "max_index_keys",
+    "search_path",
+    "server_encoding",
+    "server_version",
+    "server_version_num",
+    "standard_conforming_strings",
+    "TimeZone",
+    "transaction_isolation",
+    "transaction_read_only",
+];
+
+/// The settings `current_setting` answers, as PostgreSQL spells them.
+pub(crate) fn setting(name: &str) -> Option<String> {
+    let value = match name.to_ascii_lowercase().as_str() {
+        "server_version" => PG_VERSION.to_string(),
+        "server_version_num" => "160006".to_string(),
+        "server_encoding" | "client_encoding" => "UTF8".to_string(),
+        "search_path" => "public".to_string(),
+        "timezone" => "UTC".to_string(),
+        "datestyle" => "ISO, MDY".to_string(),
+        "intervalstyle" => "postgres".to_string(),
+        "standard_conforming_strings" | "integer_datetimes" => "on".to_string(),
+        "default_transaction_read_only" | "transaction_read_only" => "on".to_string(),
+        "transaction_isolation" | "default_transaction_isolation" => "read committed".to_string(),
+        "max_identifier_length" => "63".to_string(),
+        "max_index_keys" => "32".to_string(),
+        "block_size" => "8192".to_string(),
+        "lc_collate" | "lc_ctype" => "C.UTF-8".to_string(),
+        "application_name" => String::new(),
+        "statement_timeout" => "0".to_string(),
+        _ => return None,
+    };
+    Some(value)
+}
 
 /// The settings a session may change, by PostgreSQL name, with the
 /// metadata key each is kept under.
@@ -284,7 +326,11 @@ impl SessionSettings {
 
     /// `RESET name` (`None`: `RESET ALL`): the values the session logged
     /// in with.
-    fn reset(&self, client: &mut dyn ClientInfo, name: Option<&str>) -> Result<(), SettingError> {
+    pub(crate) fn reset(
+        &self,
+        client: &mut dyn ClientInfo,
+        name: Option<&str>,
+    ) -> Result<(), SettingError> {
         let names: Vec<String> = match name {
             Some(name) => {
                 let name = name.to_ascii_lowercase();
@@ -324,161 +370,5 @@ impl SessionSettings {
     }
 }
 
-/// `RESET`, and `UNLISTEN` (a read-only server sends no notifications, so
-/// nothing is listened to; `LISTEN` and `NOTIFY` are refused by the
-/// read-only policy).
-#[derive(Debug)]
-pub(crate) struct SessionCommands;
-
-impl SessionCommands {
-    fn run(
-        &self,
-        statement: &Statement,
-        client: &mut dyn HookClient,
-    ) -> Option<PgWireResult<Response>> {
-        match statement {
-            Statement::Reset(reset) => {
-                let name = match &reset.reset {
-                    Reset::ALL => None,
-                    Reset::ConfigurationParameter(name) => Some(name.to_string()),
-                };
-                let settings = client.session_extensions().get::<Arc<SessionSettings>>()?;
-                Some(
-                    settings
-                        .reset(client, name.as_deref())
-                        .map(|()| Response::Execution(Tag::new("RESET")))
-                        .map_err(|e| user_error(e.sqlstate(), e.to_string())),
-                )
-            }
-            // Nothing is listened to: there is nothing to stop.
-            Statement::UNLISTEN { .. } => Some(Ok(Response::Execution(Tag::new("UNLISTEN")))),
-            _ => None,
-        }
-    }
-}
-
-#[async_trait]
-impl QueryHook for SessionCommands {
-    async fn handle_simple_query(
-        &self,
-        statement: &Statement,
-        _session_context: &SessionContext,
-        client: &mut dyn HookClient,
-    ) -> Option<PgWireResult<Response>> {
-        self.run(statement, client)
-    }
-
-    async fn handle_extended_parse_query(
-        &self,
-        statement: &Statement,
-        _session_context: &SessionContext,
-        _client: &(dyn ClientInfo + Send + Sync),
-    ) -> Option<PgWireResult<LogicalPlan>> {
-        matches!(statement, Statement::Reset(_) | Statement::UNLISTEN { .. }).then(|| Ok(no_plan()))
-    }
-
-    async fn handle_extended_query(
-        &self,
-        statement: &Statement,
-        _logical_plan: &LogicalPlan,
-        _params: &ParamValues,
-        _session_context: &SessionContext,
-        client: &mut dyn HookClient,
-    ) -> Option<PgWireResult<Response>> {
-        self.run(statement, client)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_read_as_postgres_writes_them() {
-        assert_eq!(timeout_ms("5s"), Some(5000));
-        assert_eq!(timeout_ms("250ms"), Some(250));
-        assert_eq!(timeout_ms("2min"), Some(120_000));
-        assert_eq!(timeout_ms("0"), Some(0));
-        assert_eq!(timeout_ms("1500"), Some(1500));
-        assert_eq!(timeout_ms("soon"), None);
-    }
-
-    #[test]
-    fn durations_show_as_postgres_shows_them() {
-        assert_eq!(pg_duration(0), "0");
-        assert_eq!(pg_duration(300), "300ms");
-        assert_eq!(pg_duration(5000), "5s");
-        assert_eq!(pg_duration(1500), "1500ms");
-        assert_eq!(pg_duration(120_000), "2min");
-        assert_eq!(pg_duration(3_600_000), "1h");
-    }
-
-    #[test]
-    fn startup_settings_override_the_server_s() {
-        use datafusion_postgres::pgwire::api::DefaultClient;
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
-        let mut client = DefaultClient::<()>::new(addr, false);
-        let metadata = client.metadata_mut();
-        metadata.insert(STATEMENT_TIMEOUT_KEY.to_string(), "30000".to_string());
-        metadata.insert(
-            "options".to_string(),
-            "-c statement_timeout=5s --extra-float-digits=1 -c nonsense=1".to_string(),
-        );
-        apply_startup(&mut client);
-        assert_eq!(client.metadata()[STATEMENT_TIMEOUT_KEY], "5000");
-        assert_eq!(client.metadata()["extra_float_digits"], "1");
-        assert!(!client.metadata().contains_key("nonsense"));
-        client
-            .metadata_mut()
-            .insert("statement_timeout".to_string(), "0".to_string());
-        apply_startup(&mut client);
-        assert!(!client.metadata().contains_key(STATEMENT_TIMEOUT_KEY));
-    }
-
-    #[test]
-    fn set_config_holds_at_once_and_refuses_what_it_cannot_change() {
-        let settings = SessionSettings::default();
-        assert_eq!(settings.get("jit").ok().flatten().as_deref(), Some("off"));
-        assert_eq!(
-            settings.set("jit", "off", false).ok().as_deref(),
-            Some("off")
-        );
-        assert_eq!(
-            settings
-                .set("application_name", "report", false)
-                .ok()
-                .as_deref(),
-            Some("report")
-        );
-        assert_eq!(
-            settings.get("APPLICATION_NAME").ok().flatten().as_deref(),
-            Some("report")
-        );
-        assert_eq!(
-            settings.set("myapp.page", "3", true).ok().as_deref(),
-            Some("3")
-        );
-        assert!(matches!(
-            settings.set("server_version", "1", false),
-            Err(SettingError::CannotChange(_))
-        ));
-        assert!(matches!(
-            settings.set("nope", "1", false),
-            Err(SettingError::Unknown(_))
-        ));
-        assert!(matches!(
-            settings.set("statement_timeout", "soon", false),
-            Err(SettingError::BadValue(..))
-        ));
-        assert!(matches!(
-            settings.set("TimeZone", "UTC", false),
-            Err(SettingError::UseSet(_))
-        ));
-        assert!(matches!(
-            settings.get("nope"),
-            Err(SettingError::Unknown(_))
-        ));
-        // Only the session-wide change waits to be applied.
-        assert_eq!(lock(&settings.pending).len(), 1);
-    }
-}
+mod tests;

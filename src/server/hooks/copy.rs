@@ -23,7 +23,7 @@ use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::copy::CopyData;
 use futures::StreamExt;
 
-use super::sqlstate::{code, user_error};
+use crate::server::sqlstate::{code, user_error};
 
 /// The COPY hook.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 //! connection on a malformed message without a word, and sizes a buffer by
 //! an Execute's row limit. This loop runs pgwire's message handlers with
 //! those closed: a login has [`STARTUP_DEADLINE`] and waits in the pool of
-//! logins, not in the connections' ([`super::startup::Slots`]); frames are
+//! logins, not in the connections' ([`crate::server::auth::startup::Slots`]); frames are
 //! checked whole first ([`super::frames`]) and a bad one ends the
 //! connection with 08P01; query text that is not UTF-8 is refused (22021);
 //! and a negative row limit means all rows, as in PostgreSQL.
@@ -24,12 +24,12 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{Framed, FramedParts};
 
-use super::activity::Presence;
 use super::cancel_requests::flag_of;
-use super::events::ConnectionLog;
 use super::frames::{Guarded, Seen, violation_of};
-use super::settings::SessionSettings;
-use super::sqlstate::{code, user_error};
+use crate::server::activity::Presence;
+use crate::server::events::ConnectionLog;
+use crate::server::settings::SessionSettings;
+use crate::server::sqlstate::{code, user_error};
 
 /// How long a client has from connecting to being logged in.
 pub const STARTUP_DEADLINE: Duration = Duration::from_secs(10);

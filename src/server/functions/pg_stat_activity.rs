@@ -24,8 +24,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 use sapa_sqlstate::{SqlState, code};
 
-use super::activity::{Activity, Backend, NotCancelled, Viewer};
-use super::pg_overrides::rows;
+use crate::server::activity::{Activity, Backend, NotCancelled, Viewer};
+use crate::server::catalog::pg_overrides::rows;
 
 /// `pg_cancel_backend` of another user's connection outside the ministry
 /// scope (SQLSTATE 42501).

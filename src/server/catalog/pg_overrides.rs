@@ -187,10 +187,10 @@ pub(crate) async fn settings(ctx: &SessionContext) -> Result<Arc<dyn TableProvid
                 .map(str::to_string),
         );
     }
-    let missing: Vec<(&str, String)> = super::pg_functions::FIXED_SETTINGS
+    let missing: Vec<(&str, String)> = crate::server::settings::FIXED_SETTINGS
         .iter()
         .filter(|name| !listed.iter().any(|l| l.eq_ignore_ascii_case(name)))
-        .filter_map(|name| super::pg_functions::setting(name).map(|v| (*name, v)))
+        .filter_map(|name| crate::server::settings::setting(name).map(|v| (*name, v)))
         .collect();
     let mut batches = upstream;
     batches.push(rows(&schema, missing.len(), |column, row| {

@@ -11,21 +11,21 @@ use datafusion_postgres::pgwire::api::{ClientInfo, ErrorHandler, PgWireServerHan
 use datafusion_postgres::pgwire::error::PgWireError;
 
 use super::cancel_requests::CancelRequests;
-use super::copy::CopyHook;
-use super::cursors::Cursors;
 use super::executor::QueryRuntime;
-use super::fetch::Fetches;
-use super::hooks::{Deallocate, ShowGuard};
 use super::peer::Peer;
-use super::read_only::ReadOnly;
-use super::rewrite::Rewrites;
 use super::service::Cancellable;
-use super::session::SessionFactory;
-use super::settings::SessionCommands;
-use super::sqlstate::classify;
-use super::startup::{Slots, Startup};
-use super::transactions::Transactions;
-use super::users::Users;
+use crate::server::auth::startup::{Slots, Startup};
+use crate::server::auth::users::Users;
+use crate::server::hooks::copy::CopyHook;
+use crate::server::hooks::cursors::Cursors;
+use crate::server::hooks::fetch::Fetches;
+use crate::server::hooks::read_only::ReadOnly;
+use crate::server::hooks::session_commands::SessionCommands;
+use crate::server::hooks::transactions::Transactions;
+use crate::server::hooks::{Deallocate, ShowGuard};
+use crate::server::session::SessionFactory;
+use crate::server::sql::rewrite::Rewrites;
+use crate::server::sqlstate::classify;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
@@ -90,7 +90,7 @@ impl ConnectionHandlers {
 
 /// The statement hooks, in order: the read-only guard, the transaction
 /// block's (nothing else runs in an aborted block), ours, our `DECLARE`,
-/// `FETCH`, `MOVE` and `CLOSE` ([`super::fetch`]; upstream's cursor hook
+/// `FETCH`, `MOVE` and `CLOSE` ([`crate::server::hooks::fetch`]; upstream's cursor hook
 /// is no longer reached), `RESET` and `UNLISTEN`, then
 /// `datafusion-postgres`'s `SET`/`SHOW`.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {

@@ -13,7 +13,7 @@
 //! without that one; DataFusion then plans the subqueries as written
 //! (aggregating ones, uncorrelated ones with PostgreSQL's error for more
 //! than one row) and the catalog's plain ones are made plannable by
-//! [`super::catalog_subqueries`].
+//! [`crate::server::sql::catalog_subqueries`].
 
 use std::sync::Arc;
 
@@ -41,12 +41,12 @@ use datafusion_postgres::{Parser, QueryHook};
 use super::cancel::{deadline_of, unless_stopped};
 use super::cancel_requests::flag_of;
 use super::executor::Queries;
-use super::fetch;
 use super::limits;
 use super::param_types::typed_array_parameters;
-use super::pg_stat_activity;
-use super::read_only::text_refusal;
-use super::sqlstate::{code, user_error};
+use crate::server::functions::pg_stat_activity;
+use crate::server::hooks::fetch;
+use crate::server::hooks::read_only::text_refusal;
+use crate::server::sqlstate::{code, user_error};
 
 type Rules = Vec<Arc<dyn SqlStatementRewriteRule>>;
 
@@ -214,7 +214,7 @@ impl QueryParser for GuardedParser {
             return Ok(vec![]);
         }
         let fields = self.inner.get_result_schema(stmt, column_format)?;
-        Ok(super::int_vectors::vector_types(fields))
+        Ok(crate::server::sql::int_vectors::vector_types(fields))
     }
 }
 

@@ -14,8 +14,6 @@ use tokio_rustls::rustls::crypto::ring::default_provider;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::ServerError;
-
 /// The PEM files of the server's certificate (chain) and private key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -29,8 +27,18 @@ pub struct TlsFiles {
 /// `sslnegotiation=direct`) require the server to confirm.
 const POSTGRESQL_ALPN: &[u8] = b"postgresql";
 
-fn tls_error(file: &Path, reason: impl Into<String>) -> ServerError {
-    ServerError::Tls {
+/// A certificate or key file that does not load.
+#[derive(Debug, thiserror::Error)]
+#[error("TLS file {}: {reason}", file.display())]
+pub struct TlsError {
+    /// The certificate or key file at fault.
+    pub file: PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn tls_error(file: &Path, reason: impl Into<String>) -> TlsError {
+    TlsError {
         file: file.to_path_buf(),
         reason: reason.into(),
     }
@@ -38,7 +46,7 @@ fn tls_error(file: &Path, reason: impl Into<String>) -> ServerError {
 
 /// Loads the certificate chain from `cert` and the private key from `key`
 /// into a TLS acceptor, or says which file is wrong and why.
-pub fn load_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServerError> {
+pub fn load_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let cert_pem = std::fs::read(cert).map_err(|e| tls_error(cert, format!("cannot read: {e}")))?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
@@ -79,7 +87,7 @@ pub fn load_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServerError
 mod tests {
     use super::*;
 
-    fn reason(result: Result<TlsAcceptor, ServerError>) -> String {
+    fn reason(result: Result<TlsAcceptor, TlsError>) -> String {
         match result {
             Ok(_) => "loaded".to_string(),
             Err(err) => err.to_string(),

@@ -9,7 +9,7 @@
 //! any query's, and bound when it runs. `FETCH`, `MOVE` and `CLOSE` are
 //! [`super::fetch`]'s: the cursor is a portal of the connection, named as the cursor, as in
 //! PostgreSQL (psycopg describes it by that name; see
-//! [`super::service::Cancellable`]'s portal description).
+//! [`crate::server::wire::service::Cancellable`]'s portal description).
 //!
 //! What PostgreSQL refuses is refused the same way: a cursor without
 //! `WITH HOLD` outside a transaction block (25P01). What Sapa cannot do is
@@ -33,10 +33,10 @@ use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
-use super::hooks::{no_plan, text_rows};
-use super::rewrite::rewrite;
-use super::sqlstate::{code, user_error};
+use super::{no_plan, text_rows};
 use crate::engine::literals::integer_literals;
+use crate::server::sql::rewrite::rewrite;
+use crate::server::sqlstate::{code, user_error};
 
 /// Opens cursors (`FETCH`, `MOVE` and `CLOSE`: [`super::fetch::Fetches`]).
 #[derive(Debug)]

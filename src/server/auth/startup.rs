@@ -27,18 +27,18 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use datafusion::prelude::SessionContext;
 
-use super::PG_VERSION;
-use super::activity::Backend;
-use super::cancel::STATEMENT_TIMEOUT_KEY;
-use super::cancel_requests::{CancelRequests, flag_of};
-use super::pg_stat_activity::backend_pid;
 use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
-use super::session::SessionFactory;
-use super::setting_functions;
-use super::settings::{self, SessionSettings};
-use super::sqlstate::{code, fatal_error};
 use super::users::Users;
 use crate::engine::Scope;
+use crate::server::activity::Backend;
+use crate::server::functions::pg_stat_activity::backend_pid;
+use crate::server::functions::setting_functions;
+use crate::server::session::SessionFactory;
+use crate::server::settings::PG_VERSION;
+use crate::server::settings::{self, SessionSettings};
+use crate::server::sqlstate::{code, fatal_error};
+use crate::server::wire::cancel::STATEMENT_TIMEOUT_KEY;
+use crate::server::wire::cancel_requests::{CancelRequests, flag_of};
 
 /// The only user when no users file is given.
 pub(crate) const DEFAULT_USER: &str = "sapa";
@@ -217,7 +217,7 @@ impl Startup {
     {
         // Only a logged-in client holds a slot: sockets that never log in
         // cannot lock users out (they wait in the smaller pool of logins,
-        // with a short deadline; see `super::socket`).
+        // with a short deadline; see `crate::server::wire::socket`).
         if let Some(slot) = self.slots.take()? {
             client.session_extensions().insert(slot);
         }

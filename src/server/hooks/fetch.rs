@@ -35,8 +35,8 @@ use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::PgWireResult;
 use futures::StreamExt;
 
-use super::hooks::no_plan;
-use super::sqlstate::{code, user_error};
+use super::no_plan;
+use crate::server::sqlstate::{code, user_error};
 
 /// The `INTO` target that marks a `FETCH` as a `MOVE`.
 const MOVE_MARKER: &str = "\u{0}sapa move";

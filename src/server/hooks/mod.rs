@@ -6,6 +6,19 @@
 //!
 //! [`Deallocate`]: `DEALLOCATE` of the protocol's prepared statements.
 
+//!
+//! The other statements answered before planning sit beside it: the
+//! read-only policy ([`read_only`]), `RESET` ([`session_commands`]),
+//! transaction blocks and savepoints ([`transactions`]), cursors ([`cursors`], [`fetch`]) and `COPY … TO
+//! STDOUT` ([`copy`]).
+
+pub(crate) mod copy;
+pub(crate) mod cursors;
+pub(crate) mod fetch;
+pub(crate) mod read_only;
+pub(crate) mod session_commands;
+pub(crate) mod transactions;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -26,8 +39,8 @@ use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::PgWireResult;
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 
-use super::pg_functions::setting;
-use super::sqlstate::{code, user_error};
+use crate::server::settings::setting;
+use crate::server::sqlstate::{code, user_error};
 
 /// `SHOW` parameters `datafusion-postgres` answers itself.
 const PASSED_ON: &[&str] = &[
@@ -85,10 +98,10 @@ fn show(
         "statement_timeout" => {
             let ms = client
                 .metadata()
-                .get(super::cancel::STATEMENT_TIMEOUT_KEY)
+                .get(crate::server::wire::cancel::STATEMENT_TIMEOUT_KEY)
                 .and_then(|ms| ms.parse().ok())
                 .unwrap_or(0);
-            (name.clone(), super::settings::pg_duration(ms))
+            (name.clone(), crate::server::settings::pg_duration(ms))
         }
         "transaction isolation level" => return None,
         _ if PASSED_ON.contains(&name.as_str()) || client.metadata().contains_key(&name) => {
@@ -166,7 +179,9 @@ pub(crate) async fn text_rows(
 ) -> PgWireResult<QueryResponse> {
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
     let mut rows = encode_dataframe(frame, &Format::UnifiedText, Some(options)).await?;
-    rows.row_schema = Arc::new(super::int_vectors::vector_types(rows.row_schema.to_vec()));
+    rows.row_schema = Arc::new(crate::server::sql::int_vectors::vector_types(
+        rows.row_schema.to_vec(),
+    ));
     Ok(rows)
 }
 
