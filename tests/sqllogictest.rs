@@ -1,5 +1,9 @@
 //! SQL behaviour tests: every `tests/slt/**/*.slt` file runs against a fresh
-//! DataFusion `SessionContext` with Sapa's functions registered.
+//! DataFusion `SessionContext` with Sapa's functions registered — and the
+//! files under `tests/slt/views/` against the whole SQL surface (tables,
+//! views, "as of" functions) over the hand-built dataset of
+//! `tests/data/valid`, ingested once per run, whose every figure the files
+//! work out by hand.
 //!
 //! ```text
 //! cargo test -p sapa --test sqllogictest                 # run every file
@@ -22,6 +26,9 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
+use sapa::engine::Engine;
+use sapa::ingest::{IngestOptions, ingest_dir};
+use sapa::storage::DataLocation;
 use sqllogictest::{
     AsyncDB, ColumnType, DBOutput, Record, Runner, default_normalizer, default_validator,
     parse_file, strict_column_validator,
@@ -77,17 +84,44 @@ impl SapaColumnType {
     }
 }
 
-/// One database per `.slt` file: a fresh session with Sapa's functions.
+/// One database per `.slt` file: a fresh session with Sapa's functions,
+/// or the SQL surface over a dataset.
 struct SapaDb {
     ctx: SessionContext,
 }
 
 impl SapaDb {
-    fn new() -> Self {
-        let ctx = SessionContext::new();
-        sapa_udfs::register_all(&ctx);
-        Self { ctx }
+    async fn open(dataset: Option<&Path>) -> Result<Self, DataFusionError> {
+        let Some(dir) = dataset else {
+            let ctx = SessionContext::new();
+            sapa_udfs::register_all(&ctx);
+            return Ok(Self { ctx });
+        };
+        let engine = Engine::open(&DataLocation::local(dir).map_err(external)?)
+            .await
+            .map_err(external)?;
+        let ctx = engine.sql_session().await.map_err(external)?;
+        Ok(Self { ctx })
     }
+}
+
+fn external(err: impl std::error::Error + Send + Sync + 'static) -> DataFusionError {
+    DataFusionError::External(Box::new(err))
+}
+
+/// Ingests the hand-built dataset of `tests/data/valid` into `dir`.
+async fn ingest_valid(dir: &Path) -> Result<(), String> {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/valid");
+    let location = DataLocation::local(dir).map_err(|e| e.to_string())?;
+    ingest_dir(&input, &location, &IngestOptions::default())
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("ingesting {}: {e}", input.display()))
+}
+
+/// Whether a file runs over the dataset (it lies under `views/`).
+fn over_dataset(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "views")
 }
 
 /// Renders query results as text rows.
@@ -169,7 +203,7 @@ struct Tally {
 }
 
 /// Runs one file record by record, so one failure does not hide the next.
-async fn run_file(path: &Path, tally: &mut Tally) {
+async fn run_file(path: &Path, dataset: Option<PathBuf>, tally: &mut Tally) {
     let records = match parse_file::<SapaColumnType>(path) {
         Ok(records) => records,
         Err(err) => {
@@ -178,7 +212,10 @@ async fn run_file(path: &Path, tally: &mut Tally) {
             return;
         }
     };
-    let mut runner = Runner::new(|| async { Ok(SapaDb::new()) });
+    let mut runner = Runner::new(move || {
+        let dataset = dataset.clone();
+        async move { SapaDb::open(dataset.as_deref()).await }
+    });
     runner.with_column_validator(strict_column_validator);
     for record in records {
         if let Record::Halt { .. } = record {
@@ -197,8 +234,11 @@ async fn run_file(path: &Path, tally: &mut Tally) {
 }
 
 /// Rewrites a file's expected output from what the engine returns now.
-async fn complete_file(path: &Path, tally: &mut Tally) {
-    let mut runner = Runner::new(|| async { Ok(SapaDb::new()) });
+async fn complete_file(path: &Path, dataset: Option<PathBuf>, tally: &mut Tally) {
+    let mut runner = Runner::new(move || {
+        let dataset = dataset.clone();
+        async move { SapaDb::open(dataset.as_deref()).await }
+    });
     let result = runner
         .update_test_file(
             path,
@@ -249,13 +289,28 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The dataset the `views/` files query, made only if one runs.
+    let data = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(err) => {
+            eprintln!("cannot make a temporary directory: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if files.iter().any(|f| over_dataset(f))
+        && let Err(err) = runtime.block_on(ingest_valid(data.path()))
+    {
+        eprintln!("FAIL {err}");
+        return ExitCode::FAILURE;
+    }
     let mut tally = Tally::default();
     runtime.block_on(async {
         for file in &files {
+            let dataset = over_dataset(file).then(|| data.path().to_path_buf());
             if complete {
-                complete_file(file, &mut tally).await;
+                complete_file(file, dataset, &mut tally).await;
             } else {
-                run_file(file, &mut tally).await;
+                run_file(file, dataset, &mut tally).await;
             }
         }
     });

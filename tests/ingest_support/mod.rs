@@ -1,5 +1,6 @@
 //! Shared helpers of the ingest integration tests: a small hand-built
-//! dataset whose every figure is computed by hand in the tests, and ways to
+//! dataset (`tests/data/valid`, also what the `views/` sqllogictest files
+//! query) whose every figure is computed by hand in the tests, and ways to
 //! snapshot and query a data directory.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,85 +14,27 @@ use sapa::engine::Engine;
 use sapa::ingest::{IngestError, IngestOptions, IngestReport, ingest_dir};
 use sapa::storage::DataLocation;
 
-pub const REGIONS: &str = "region_id,name_kk,name_ru\n1,Астана,Астана\n";
+pub const REGIONS: &str = include_str!("../data/valid/regions.csv");
 
-pub const DISTRICTS: &str = "district_id,region_id,name_kk,name_ru\n10,1,Есіл,Есиль\n";
+pub const DISTRICTS: &str = include_str!("../data/valid/districts.csv");
 
-pub const SCHOOLS: &str = "\
-school_id,district_id,name_kk,name_ru,locality,language,school_type,internet_mbps
-100,10,№1 мектеп,Школа №1,urban,kk,general,50
-200,10,№2 мектеп,Школа №2,rural,ru,lyceum,
-";
+pub const SCHOOLS: &str = include_str!("../data/valid/schools.csv");
 
 /// Subject 3 (physical education) is not certified: its marks never count.
-pub const SUBJECTS: &str = "\
-subject_id,name_kk,name_ru,certified
-1,Математика,Математика,true
-2,Қазақ тілі,Казахский язык,true
-3,Дене шынықтыру,Физкультура,false
-";
+pub const SUBJECTS: &str = include_str!("../data/valid/subjects.csv");
 
-pub const CALENDAR: &str = "\
-academic_year,period,start_date,end_date
-2024,Q1,2024-09-02,2024-10-25
-2024,Q2,2024-11-04,2024-12-27
-2024,Q3,2025-01-08,2025-03-19
-2024,Q4,2025-03-31,2025-05-25
-";
+pub const CALENDAR: &str = include_str!("../data/valid/calendar.csv");
 
 /// 1000 and 1001 are criterial quarter classes of school 100 (parallel 5),
 /// 1002 a parallel-1 class, 1003 an `other`-journal class of school 200.
-pub const CLASSES: &str = "\
-class_id,school_id,academic_year,parallel,letter,journal_type,period_type
-1000,100,2024,5,А,criterial,quarter
-1001,100,2024,5,Б,criterial,quarter
-1002,100,2024,1,А,criterial,quarter
-1003,200,2024,7,А,other,quarter
-";
+pub const CLASSES: &str = include_str!("../data/valid/classes.csv");
 
 /// Student 6 moves from 1000 to 1001 on 2024-11-16.
-pub const ENROLLMENTS: &str = "\
-student_id,class_id,active_from,active_to
-1,1000,2024-09-02,
-2,1000,2024-09-02,
-3,1000,2024-09-02,
-4,1000,2024-09-02,
-5,1000,2024-09-02,
-6,1000,2024-09-02,2024-11-15
-6,1001,2024-11-16,
-7,1002,2024-09-02,
-8,1000,2024-09-02,
-9,1003,2024-09-02,
-10,1000,2024-09-02,
-11,1000,2024-09-02,
-";
+pub const ENROLLMENTS: &str = include_str!("../data/valid/enrollments.csv");
 
 /// The marks, in a shuffled column order, with aliases and one look-alike
 /// (`EСП` with a Latin E on line 7).
-pub const MARKS: &str = "\
-recorded_at,student_id,class_id,subject_id,period,mark
-2024-10-20,1,1000,1,Q1,4
-2024-10-24T09:00:00,1,1000,1,Q1,1
-2024-10-24,1,1000,2,Q1,5
-2024-10-24,2,1000,1,Q1,в/н/а
-2024-10-24,2,1000,2,Q1,5
-2024-10-24,3,1000,2,Q1,EСП
-2024-10-24,3,1000,1,Q1,зачтено
-2024-10-24,4,1000,1,Q1,осв
-2024-10-24,4,1000,2,Q1,О/Ж
-2024-10-24,6,1000,1,Q1,4
-2024-11-10,6,1000,1,Q2,2
-2024-12-20 10:30:00,6,1001,1,Q2,5
-2024-10-24,7,1002,1,Q1,3
-2024-10-24,8,1000,3,Q1,2
-2024-10-24,8,1000,1,Q1,5
-2024-10-24,9,1003,1,Q1,2
-2025-05-20,10,1000,1,YEAR,3
-2025-05-28,10,1000,1,FINAL,5
-2025-05-20,11,1000,1,YEAR,4
-2025-05-28,11,1000,1,FINAL,2
-2025-05-29,11,1000,1,FINAL,
-";
+pub const MARKS: &str = include_str!("../data/valid/marks.csv");
 
 /// Every file of the valid dataset.
 pub fn valid_files() -> Vec<(&'static str, String)> {
