@@ -53,6 +53,7 @@ pub mod code {
     pub const INVALID_SAVEPOINT: &str = "3B001";
     pub const QUERY_CANCELED: &str = "57014";
     pub const INVALID_CURSOR_NAME: &str = "34000";
+    pub const DUPLICATE_CURSOR: &str = "42P03";
     pub const INVALID_ESCAPE_SEQUENCE: &str = "22025";
     pub const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
     pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";

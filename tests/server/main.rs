@@ -10,6 +10,7 @@
 mod activity;
 mod asyncpg;
 mod auth;
+mod client_queries;
 #[cfg(feature = "cluster")]
 mod cluster;
 #[cfg(feature = "cluster")]

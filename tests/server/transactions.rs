@@ -158,3 +158,81 @@ async fn a_cursor_declared_with_parameters_fetches_its_rows_in_pieces() {
     // The refused DECLAREs ran nothing that could leak: the session goes on.
     assert_eq!(simple_rows(&client, "SELECT 1").await, [["1"]]);
 }
+
+/// psqlODBC declares each statement's cursor under one name, closing it in
+/// between; a name still in use must stay its cursor (PostgreSQL's 42P03),
+/// not describe one query and send another's rows (found by replaying the
+/// captured ODBC statements, `client_queries.rs`).
+#[tokio::test]
+async fn a_cursor_name_in_use_is_refused_and_keeps_its_rows() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    client
+        .batch_execute("DECLARE c CURSOR WITH HOLD FOR SELECT min(school_id) FROM schools")
+        .await
+        .unwrap();
+    let err = client
+        .simple_query("DECLARE c CURSOR WITH HOLD FOR SELECT * FROM schools")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P03", "{err:?}");
+    // The first cursor, unchanged: one column, one row.
+    let rows = simple_rows(&client, "FETCH 100 IN c").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].len(), 1);
+    client.batch_execute("CLOSE c").await.unwrap();
+    // Once closed, the name is free again.
+    client
+        .batch_execute("DECLARE c CURSOR WITH HOLD FOR SELECT * FROM schools")
+        .await
+        .unwrap();
+    let rows = simple_rows(&client, "FETCH 2 IN c").await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].len() > 1);
+}
+
+/// As PostgreSQL: the end of a block closes the cursors it declared — all
+/// of them at ROLLBACK (also of an aborted block, as psqlODBC's error path
+/// does before it declares its cursor name again), those without HOLD at
+/// COMMIT; a HOLD cursor outlives its COMMIT.
+#[tokio::test]
+async fn the_end_of_a_block_closes_the_cursors_it_declared() {
+    let addr = start().await;
+    let client = connect(addr).await;
+    let gone = |err: tokio_postgres::Error| assert_eq!(sqlstate(&err), "34000", "{err:?}");
+
+    client
+        .batch_execute("BEGIN; DECLARE h CURSOR WITH HOLD FOR SELECT 1 / 0")
+        .await
+        .unwrap();
+    let err = client.simple_query("FETCH 1 IN h").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "22012");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    gone(client.simple_query("FETCH 1 IN h").await.unwrap_err());
+    // The name is free: declaring it again is no 42P03.
+    client
+        .batch_execute("BEGIN; DECLARE h CURSOR WITH HOLD FOR SELECT 41 + 1")
+        .await
+        .unwrap();
+    client
+        .batch_execute("DECLARE n CURSOR FOR SELECT 7")
+        .await
+        .unwrap();
+    client.batch_execute("COMMIT").await.unwrap();
+    gone(client.simple_query("FETCH 1 IN n").await.unwrap_err());
+    assert_eq!(
+        simple_rows(&client, "FETCH 1 IN h").await,
+        vec![vec!["42".to_string()]]
+    );
+    // Declared outside a block, a HOLD cursor is untouched by later blocks.
+    client.batch_execute("CLOSE h").await.unwrap();
+    client
+        .batch_execute("DECLARE h CURSOR WITH HOLD FOR SELECT 5")
+        .await
+        .unwrap();
+    client.batch_execute("BEGIN; ROLLBACK").await.unwrap();
+    assert_eq!(
+        simple_rows(&client, "FETCH 1 IN h").await,
+        vec![vec!["5".to_string()]]
+    );
+}

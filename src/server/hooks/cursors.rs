@@ -15,7 +15,7 @@
 //! `WITH HOLD` outside a transaction block (25P01). What Sapa cannot do is
 //! said: `SCROLL` and `BINARY` cursors (0A000).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::common::ParamValues;
@@ -33,6 +33,7 @@ use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::response::TransactionStatus;
 
+use super::fetch::drop_cursor;
 use super::{no_plan, text_rows};
 use crate::engine::literals::integer_literals;
 use crate::server::sql::rewrite::rewrite;
@@ -90,6 +91,38 @@ async fn plan(ctx: &SessionContext, declare: &Declare) -> PgWireResult<LogicalPl
         .map_err(|e| PgWireError::ApiError(Box::new(e)))
 }
 
+/// The cursors declared in the connection's open transaction block, with
+/// whether each is `WITH HOLD`: PostgreSQL closes them when the block ends
+/// — all of them at `ROLLBACK`, those without `HOLD` at `COMMIT`.
+#[derive(Debug, Default)]
+pub(crate) struct BlockCursors(Mutex<Vec<(String, bool)>>);
+
+impl BlockCursors {
+    fn of(client: &(impl ClientInfo + ?Sized)) -> Arc<BlockCursors> {
+        client
+            .session_extensions()
+            .get_or_insert_with(BlockCursors::default)
+    }
+
+    fn list(&self) -> std::sync::MutexGuard<'_, Vec<(String, bool)>> {
+        // A panic elsewhere cannot leave the list half-written.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Closes what the end of a block closes: every cursor it declared when
+/// it rolled back, those without `HOLD` when it committed.
+pub(crate) fn end_block(client: &mut dyn HookClient, committed: bool) {
+    let declared = std::mem::take(&mut *BlockCursors::of(client).list());
+    for (name, hold) in declared {
+        if !(committed && hold) {
+            drop_cursor(client, &name);
+        }
+    }
+}
+
 /// Starts the cursor's rows under its name in the connection's portals.
 async fn open(
     declare: &Declare,
@@ -109,6 +142,14 @@ async fn open(
         .first()
         .map(|n| n.value.clone())
         .ok_or_else(|| user_error(code::SYNTAX_ERROR, "DECLARE CURSOR needs a name"))?;
+    // As PostgreSQL: a name in use stays the cursor it names (replacing it
+    // left a FETCH describing one cursor and sending the other's rows).
+    if client.portal_store().get_portal(&name).is_some() {
+        return Err(user_error(
+            code::DUPLICATE_CURSOR,
+            format!("cursor \"{name}\" already exists"),
+        ));
+    }
     let plan = plan
         .replace_params_with_values(params)
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
@@ -125,9 +166,14 @@ async fn open(
     // No plan kept with it: `FETCH` reads its started rows, and its
     // description comes from them.
     let statement = Arc::new(StoredStatement::new(name.clone(), (text, None), vec![]));
-    let portal = Portal::new_cursor(name, statement);
+    let portal = Portal::new_cursor(name.clone(), statement);
     portal.start(rows).await;
     client.portal_store().put_portal(Arc::new(portal));
+    if client.transaction_status() != TransactionStatus::Idle {
+        BlockCursors::of(client)
+            .list()
+            .push((name, declare.hold == Some(true)));
+    }
     Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
 }
 

@@ -320,6 +320,13 @@ async fn fetch(
     Ok(Response::Query(response))
 }
 
+/// Closes the cursor `name` if it is open: its portal and its kept shape
+/// (the end of the block it was declared in).
+pub(crate) fn drop_cursor(client: &mut dyn HookClient, name: &str) {
+    client.portal_store().rm_portal(name);
+    Shapes::of(client).forget(Some(name));
+}
+
 /// Runs a `CLOSE`.
 fn close(client: &mut dyn HookClient, cursor: &CloseCursor) -> PgWireResult<Response> {
     let shapes = Shapes::of(client);

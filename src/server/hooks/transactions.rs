@@ -206,7 +206,13 @@ fn answer_and_move(
         Ok(Response::TransactionStart(_)) => {
             client.set_transaction_status(status.to_in_transaction_state())
         }
-        Ok(Response::TransactionEnd(_)) => client.set_transaction_status(TransactionStatus::Idle),
+        Ok(Response::TransactionEnd(_)) => {
+            // COMMIT of an aborted block rolls it back.
+            let committed = status == TransactionStatus::Transaction
+                && matches!(statement, Statement::Commit { .. });
+            super::cursors::end_block(client, committed);
+            client.set_transaction_status(TransactionStatus::Idle)
+        }
         _ => {}
     }
     Some(answered)
