@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{Date32Type, Int32Type};
 use sapa_datasets::schema::QUARTERS;
 
 use super::error::{ErrorLog, IngestError, LocatedError};
-use super::reference::InputTable;
+use super::input_table::InputTable;
 
 /// One calendar row: (academic year, quarter index 0–3) → (start, end), as
 /// days since the epoch.

@@ -11,10 +11,11 @@ use sapa_datasets::schema::Table;
 use super::Progress;
 use super::calendar;
 use super::error::{IngestError, LocatedError};
+use super::input_table::InputTable;
 use super::marks::MarksStager;
 use super::parser::TableParser;
 use super::pipeline::{Staged, Transaction};
-use super::reference::{self, InputTable};
+use super::reference;
 use super::source::{self, Row, RowSource};
 use crate::storage::StoredTable;
 

@@ -23,6 +23,7 @@ mod calendar;
 pub mod error;
 mod fields;
 mod input;
+mod input_table;
 mod marks;
 mod merge;
 mod parser;

@@ -23,7 +23,7 @@ use crate::engine::status::derived_partition;
 use crate::engine::{Engine, EngineOptions};
 use crate::storage::writer::ParquetWriter;
 use crate::storage::{
-    CommitSummary, DataFile, DataLocation, Manifest, StoredTable, WriterLock, manifest,
+    CommitSummary, DataFile, DataLocation, Manifest, StoredTable, WriterLock, cleanup, manifest,
 };
 
 /// What the reading stage hands to the commit stage.
@@ -67,7 +67,7 @@ impl Transaction {
         // Before the clean-up: another writer's files are not leftovers.
         let writer = WriterLock::acquire(loc, &format!("ingest of {source}")).await?;
         let prev = manifest::read_current(loc).await?;
-        manifest::remove_uncommitted(loc, prev.as_ref()).await?;
+        cleanup::remove_uncommitted(loc, prev.as_ref()).await?;
         let version = prev.as_ref().map_or(1, |m| m.version + 1);
         Ok(Transaction {
             loc: loc.clone(),
@@ -245,14 +245,14 @@ impl Transaction {
         manifest::commit(&self.loc, &m, &new_files).await?;
         // Committed: the staging files and unused rewrites can go. A failure
         // here is harmless (the next ingest removes them), so it is ignored.
-        let _ = manifest::remove_uncommitted(&self.loc, Some(&m)).await;
+        let _ = cleanup::remove_uncommitted(&self.loc, Some(&m)).await;
         self.let_go().await;
         Ok(self.report(&m, true))
     }
 
     /// Ends an ingest that changed nothing: no new version.
     async fn unchanged(&mut self) -> Result<IngestReport, IngestError> {
-        manifest::remove_uncommitted(&self.loc, self.prev.as_ref()).await?;
+        cleanup::remove_uncommitted(&self.loc, self.prev.as_ref()).await?;
         self.let_go().await;
         let prev = self.prev.clone().unwrap_or_else(|| Manifest::new(0, None));
         Ok(self.report(&prev, false))
@@ -269,7 +269,7 @@ impl Transaction {
             .flatten()
             .is_some_and(|p| p.version >= self.version);
         if !committed_by_another {
-            let _ = manifest::remove_uncommitted(&self.loc, self.prev.as_ref()).await;
+            let _ = cleanup::remove_uncommitted(&self.loc, self.prev.as_ref()).await;
         }
         self.let_go().await;
     }

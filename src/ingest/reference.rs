@@ -17,39 +17,9 @@ use datafusion::arrow::util::display::array_value_to_string;
 use sapa_datasets::schema::allowed_values;
 
 use super::error::{ErrorLog, IngestError, LocatedError};
+use super::input_table::InputTable;
 use super::units::{Units, distinct_years};
 use crate::storage::StoredTable;
-
-/// A reference table as read from one input file.
-pub(crate) struct InputTable {
-    /// The table.
-    pub(crate) table: StoredTable,
-    /// The input file's name.
-    pub(crate) file: String,
-    /// The accepted rows.
-    pub(crate) batch: RecordBatch,
-    /// The line of each row (`None` when the rows did not come from a file).
-    pub(crate) lines: Option<Vec<u64>>,
-}
-
-impl InputTable {
-    /// A copy of the table (its rows share the input's buffers).
-    pub(crate) fn clone_rows(&self) -> InputTable {
-        InputTable {
-            table: self.table,
-            file: self.file.clone(),
-            batch: self.batch.clone(),
-            lines: self.lines.clone(),
-        }
-    }
-
-    fn line(&self, row: usize) -> u64 {
-        self.lines
-            .as_ref()
-            .and_then(|l| l.get(row).copied())
-            .unwrap_or(0)
-    }
-}
 
 /// Where a class sits: what every mark of it is stored under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,9 +19,10 @@ use tokio::runtime::Handle;
 
 use super::error::{IngestError, LocatedError};
 use super::fields::{MarkCache, Value};
+use super::input_table::InputTable;
 use super::marks::MarksStager;
 use super::pipeline::{Staged, Transaction};
-use super::reference::{self, InputTable, References};
+use super::reference::{self, References};
 use super::{IngestOptions, IngestReport};
 use crate::storage::{DataLocation, StoredTable};
 

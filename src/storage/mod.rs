@@ -16,6 +16,7 @@
 //! immutable and a version may reference files of older versions. See
 //! [`manifest`] for the protocol and [`tables`] for what is stored.
 
+pub mod cleanup;
 pub mod location;
 pub mod lock;
 pub mod manifest;

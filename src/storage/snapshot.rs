@@ -5,7 +5,7 @@
 //! `_sapa/snapshots/<schema>.json`, naming a committed manifest; since data
 //! files and manifests are immutable and a cleanup never removes what a
 //! snapshot's manifest references ([`pinned_paths`], kept by
-//! [`super::manifest::remove_uncommitted`]), later ingests never alter it.
+//! [`super::cleanup::remove_uncommitted`]), later ingests never alter it.
 //!
 //! Names follow `[A-Za-z0-9_-]{1,40}`; the SQL schema of a snapshot is
 //! `snapshot_` followed by the name lower-cased with `-` turned into `_`

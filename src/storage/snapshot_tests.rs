@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::storage::DataFile;
+use crate::storage::{DataFile, cleanup};
 
 /// A manifest of `version` naming one (fake) file of its own directory.
 fn manifest_with_file(version: u64, created_at: &str) -> (Manifest, String) {
@@ -101,7 +101,7 @@ async fn a_cleanup_keeps_what_a_snapshot_references() {
         .unwrap();
     let current = manifest::read_current(&loc).await.unwrap().unwrap();
     assert_eq!(current.version, 1);
-    let removed = manifest::remove_uncommitted(&loc, Some(&current))
+    let removed = cleanup::remove_uncommitted(&loc, Some(&current))
         .await
         .unwrap();
     assert_eq!(removed, 1, "only the stray file goes");

@@ -57,6 +57,7 @@ mod passes;
 mod pipeline;
 mod rng;
 mod roster;
+mod school_kinds;
 mod schools;
 mod skeleton;
 mod subjects;

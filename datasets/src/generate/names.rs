@@ -3,7 +3,7 @@
 //! білім беретін мектебі" / "Общеобразовательная школа села Аксу").
 
 use super::rng::Stream;
-use super::schools::SchoolType;
+use super::school_kinds::SchoolType;
 
 /// `(Kazakh, Russian genitive)` names schools are named after.
 const PEOPLE: [(&str, &str); 20] = [
