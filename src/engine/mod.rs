@@ -1,6 +1,15 @@
 //! The query engine over a stored dataset: a DataFusion `SessionContext`
 //! with a bounded, spilling memory pool, Sapa's functions, and every table
-//! of the current version registered.
+//! of the current version registered ([`Engine::session_context`]); with
+//! the whole SQL surface of SPEC §11 — the views, "as of" functions and
+//! `modo_draw` of [`views`] — registered too ([`Engine::sql_session`]).
+//!
+//! What lives here: the catalog of stored tables (`catalog`), the status
+//! queries materialised at ingest (`status`, `earlier_statuses`, `audit`),
+//! scopes and what each sees (`scope`, `scoped`, `pseudonym`, `snapshots`),
+//! the sessions handed out per scope ([`surface`]), and the rules every
+//! session plans with (`literals`, `checked`, `checked_sum`, `memory`,
+//! `read_only`, `yielding`, `partitioned`). It knows nothing of the wire.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -8,7 +17,7 @@
 //! use sapa::storage::DataLocation;
 //!
 //! let engine = Engine::open(&DataLocation::local("data")?).await?;
-//! let ctx = engine.session_context()?;
+//! let ctx = engine.sql_session().await?;
 //! ctx.sql("SELECT status, count(*) FROM student_status GROUP BY status").await?.show().await?;
 //! # Ok(()) }
 //! ```

@@ -11,7 +11,12 @@
 //! so cancel and `statement_timeout` are heard while rows are computed; and
 //! each session's memory pool draws from one server budget. The protocol,
 //! `pg_catalog` and the query hooks come from `datafusion-postgres`; what it
-//! leaves open is closed here.
+//! leaves open is closed here, in rooms by concern (each opens with what it
+//! holds): `wire` (socket to rows), `auth` (who may connect), `hooks`
+//! (statements answered before planning), `sql` (client SQL made
+//! plannable), `catalog` (`pg_catalog`, `information_schema`), `functions`
+//! (what clients call), with every setting in `settings` and the sessions
+//! per scope in `session`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

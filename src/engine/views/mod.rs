@@ -3,11 +3,12 @@
 //! `report_by_school` (§5.1/§5.2) reads the materialised `student_status`
 //! table — one small row per student and period — so a nationwide period
 //! is a scan of ~4M rows, never a regrouping of ~45M marks; `indicators`
-//! (§5.3) rolls up the materialised `school_counts`, ~7,500 rows a period. `mark_audit` (§6) lists the mark versions set, changed
-//! or cleared after their period's end, from `marks_history` and
-//! `calendar`. `modo_results` and `modo_inflation` (SPEC §9) read `modo`
+//! (§5.3) rolls up the materialised `school_counts`, ~7,500 rows a period.
+//! `mark_audit` (§6) lists the mark versions set, changed or cleared after
+//! their period's end, from `marks_history` and `calendar`. `modo_results` and `modo_inflation` (SPEC §9) read `modo`
 //! beside the statuses. Each view is one SQL file beside this one; so is
-//! the query of the table function [`modo_draw`].
+//! the query of the table function [`modo_draw`], and of each "as of"
+//! function ([`as_of`], SPEC §6) in `as_of/`.
 
 pub mod as_of;
 pub mod modo_draw;
