@@ -218,7 +218,6 @@ pub fn of_message(msg: &str) -> &'static str {
         || lower.contains("cast error")
         || lower.contains("invalid input syntax")
         || lower.contains("can't parse")
-        || lower.contains("unknown mark code")
     {
         code::INVALID_TEXT_REPRESENTATION
     } else if lower.contains("unrecognized configuration parameter") {

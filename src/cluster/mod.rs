@@ -165,6 +165,10 @@ impl sapa_sqlstate::SqlState for ClusterError {
                 code::DATA_EXCEPTION if msg.to_ascii_lowercase().contains("overflow") => {
                     code::NUMERIC_OUT_OF_RANGE
                 }
+                // The UDFs' UnknownMark (22P02), which crossed as its text.
+                code::DATA_EXCEPTION if msg.contains("unknown mark code") => {
+                    code::INVALID_TEXT_REPRESENTATION
+                }
                 code::DATA_EXCEPTION => code::SYSTEM_ERROR,
                 state => state,
             },

@@ -40,12 +40,6 @@ impl SqlSurface {
         Ok(SqlSurface { base, snapshots })
     }
 
-    /// The session over the full relations of the current version (never
-    /// handed to a scoped user).
-    pub fn base(&self) -> &SessionContext {
-        &self.base
-    }
-
     /// The ministry's session: the full relations, and every snapshot's as
     /// a schema of its own (`snapshot_2024_10`).
     pub async fn unscoped(self) -> Result<SessionContext, EngineError> {
