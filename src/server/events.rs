@@ -20,7 +20,7 @@ use datafusion_postgres::pgwire::messages::PgWireFrontendMessage;
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::server::auth::startup::{LOGIN_METHOD_METADATA, SCOPE_METADATA};
-use crate::server::wire::plans::{StatementPlans, render};
+use sapa_postgres::wire::plans::{StatementPlans, render};
 
 /// The target of every access-log event.
 pub const TARGET: &str = "sapa::access";

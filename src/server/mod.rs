@@ -11,12 +11,13 @@
 //! so cancel and `statement_timeout` are heard while rows are computed; and
 //! each session's memory pool draws from one server budget. The protocol,
 //! `pg_catalog` and the query hooks come from `datafusion-postgres`; what it
-//! leaves open is closed here, in rooms by concern (each opens with what it
-//! holds): `wire` (socket to rows), `auth` (who may connect), `hooks`
-//! (statements answered before planning), `sql` (client SQL made
-//! plannable), `catalog` (`pg_catalog`, `information_schema`), `functions`
-//! (what clients call), with every setting in `settings` and the sessions
-//! per scope in `session`.
+//! leaves open is closed by the `sapa_postgres` crate (the statement path,
+//! SCRAM and TLS, the hooks, client SQL made plannable, the functions
+//! clients call, every setting). What needs the engine is here: the
+//! startup and the users file (`auth`), the session's catalog (`catalog`:
+//! Sapa's functions in `pg_proc`, the declared keys, `information_schema`),
+//! each connection's message loop and handlers (`wire`), the access log
+//! ([`events`]) and the sessions per scope ([`SessionFactory`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,18 +32,14 @@
 //! # Ok(()) }
 //! ```
 
-// The server's rooms, by concern (their opening comments say more):
-mod activity; // what each connection is doing (pg_stat_activity)
-mod auth; // who may connect: startup, SCRAM, the users file, TLS
-mod catalog; // pg_catalog and information_schema as clients read them
+// What needs the engine stays here; the PostgreSQL layer it builds on is
+// the `sapa_postgres` crate.
+mod auth; // who may connect: the startup and the users file
+mod catalog; // the session's catalog: pg_proc, keys, information_schema
 pub mod events; // the access and query log
-mod functions; // the PostgreSQL functions clients call
-mod hooks; // statements answered before planning: SHOW, transactions, cursors, COPY
+mod functions; // the key functions, over the session's catalog
 mod session; // the per-scope sessions, from the engine's SQL surface
-mod settings; // every server setting a session holds
-mod sql; // what SQL clients send, made plannable
-mod sqlstate; // errors as PostgreSQL reports them
-mod wire; // one connection's statement path, from socket to rows
+mod wire; // one connection: its message loop and handlers
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,17 +50,18 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::engine::{Engine, EngineError, MemoryBudget, Scope};
 use auth::startup;
-use wire::peer::Peer;
-use wire::{cancel_requests, connection, executor, socket};
+use sapa_postgres::wire::peer::Peer;
+use sapa_postgres::wire::{cancel_requests, executor};
+use wire::{connection, socket};
 
-pub use auth::scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
 pub use auth::startup::SCOPE_METADATA;
-pub use auth::tls::{TlsError, TlsFiles, load_acceptor};
 pub use auth::users::{User, Users, UsersError};
+pub use sapa_postgres::auth::scram::{MECHANISM, MIN_ITERATIONS, Verifier, VerifierError};
+pub use sapa_postgres::auth::tls::{TlsError, TlsFiles, load_acceptor};
+pub use sapa_postgres::settings::PG_VERSION;
+pub use sapa_postgres::sqlstate::sqlstate_of;
+pub use sapa_postgres::wire::executor::Running;
 pub use session::SessionFactory;
-pub use settings::PG_VERSION;
-pub use sqlstate::sqlstate_of;
-pub use wire::executor::Running;
 pub use wire::socket::STARTUP_DEADLINE;
 
 /// The default address: PostgreSQL's port plus one, on loopback.
@@ -302,5 +300,28 @@ impl Server {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    /// DataFusion's own errors are `sapa_sqlstate`'s tests; here, an error
+    /// of Sapa's UDFs reaches the wire with the code it carries.
+    #[tokio::test]
+    async fn a_udf_error_keeps_its_sqlstate() {
+        let ctx = SessionContext::new();
+        sapa_udfs::register_all(&ctx);
+        let err = ctx
+            .sql("SELECT mark_class('7')")
+            .await
+            .expect("planned")
+            .collect()
+            .await
+            .expect_err("an unknown mark");
+        assert_eq!(sqlstate_of(&err), "22P02");
     }
 }

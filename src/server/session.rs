@@ -27,15 +27,15 @@ use tokio::sync::Mutex;
 use crate::engine::read_only::ReadOnlyCatalogList;
 use crate::engine::surface::SqlSurface;
 use crate::engine::{CATALOG, Engine, EngineError, MemoryBudget, Scope};
-use crate::server::activity::{Activity, Viewer};
 use crate::server::catalog::information_schema;
 use crate::server::catalog::pg_keys;
-use crate::server::catalog::pg_overrides;
 use crate::server::catalog::pg_proc;
-use crate::server::functions::pg_functions;
 use crate::server::functions::pg_key_functions;
-use crate::server::functions::pg_stat_activity::{self, CancelBackend, StatActivity};
-use crate::server::wire::plans::{RecordingPlanner, StatementPlans};
+use sapa_postgres::activity::{Activity, Viewer};
+use sapa_postgres::catalog::pg_overrides;
+use sapa_postgres::functions::pg_functions;
+use sapa_postgres::functions::pg_stat_activity::{self, CancelBackend, StatActivity};
+use sapa_postgres::wire::plans::{RecordingPlanner, StatementPlans};
 
 /// Makes the per-connection sessions of one served dataset.
 pub struct SessionFactory {

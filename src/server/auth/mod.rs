@@ -1,7 +1,5 @@
-//! Who may connect (SPEC §12): the startup and login ([`startup`]),
-//! SCRAM-SHA-256 ([`scram`]), the users file ([`users`]) and TLS ([`tls`]).
+//! Who may connect (SPEC §12): the startup and login ([`startup`]) and the
+//! users file ([`users`]), over `sapa_postgres`'s SCRAM-SHA-256 and TLS.
 
-pub(crate) mod scram;
 pub(crate) mod startup;
-pub(crate) mod tls;
 pub(crate) mod users;

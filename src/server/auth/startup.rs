@@ -27,18 +27,18 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use datafusion::prelude::SessionContext;
 
-use super::scram::{self, AwaitingFinal, MECHANISM, ScramError};
 use super::users::Users;
 use crate::engine::Scope;
-use crate::server::activity::Backend;
-use crate::server::functions::pg_stat_activity::backend_pid;
-use crate::server::functions::setting_functions;
 use crate::server::session::SessionFactory;
-use crate::server::settings::PG_VERSION;
-use crate::server::settings::{self, SessionSettings};
-use crate::server::sqlstate::{code, fatal_error};
-use crate::server::wire::cancel::STATEMENT_TIMEOUT_KEY;
-use crate::server::wire::cancel_requests::{CancelRequests, flag_of};
+use sapa_postgres::activity::Backend;
+use sapa_postgres::auth::scram::{self, AwaitingFinal, MECHANISM, ScramError};
+use sapa_postgres::functions::pg_stat_activity::backend_pid;
+use sapa_postgres::functions::setting_functions;
+use sapa_postgres::settings::PG_VERSION;
+use sapa_postgres::settings::{self, SessionSettings};
+use sapa_postgres::sqlstate::{code, fatal_error};
+use sapa_postgres::wire::cancel::STATEMENT_TIMEOUT_KEY;
+use sapa_postgres::wire::cancel_requests::{CancelRequests, flag_of};
 
 /// The only user when no users file is given.
 pub(crate) const DEFAULT_USER: &str = "sapa";

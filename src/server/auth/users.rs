@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 
-use super::scram::Verifier;
 use crate::engine::Scope;
+use sapa_postgres::auth::scram::Verifier;
 
 /// The users of a server, by name.
 pub struct Users {

@@ -16,8 +16,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
 use super::information_schema_keys;
-use super::pg_types::pg_type;
 use crate::engine::{CATALOG, SCHEMA};
+use sapa_postgres::catalog::pg_types::pg_type;
 
 /// The schema name.
 pub(crate) const INFORMATION_SCHEMA: &str = "information_schema";

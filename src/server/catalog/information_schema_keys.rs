@@ -11,10 +11,10 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 
-use super::pg_overrides::{Row, table_of};
 use crate::engine::keys::{FOREIGN_KEYS, PRIMARY_KEYS, PrimaryKey, primary_key};
 use crate::engine::{CATALOG, SCHEMA};
 use crate::storage::StoredTable;
+use sapa_postgres::catalog::pg_overrides::{Row, table_of};
 
 fn schema(text: &[&str], integers: &[&str]) -> SchemaRef {
     let fields: Vec<Field> = text

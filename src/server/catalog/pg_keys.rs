@@ -20,10 +20,10 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::oid_field::{kind, oid_field};
 
-use super::pg_key_attributes::{KeyIndex, attributes};
-use super::pg_overrides::{self, Row, rows};
 use crate::engine::keys::{FOREIGN_KEYS, PRIMARY_KEYS, PrimaryKey};
 use crate::storage::StoredTable;
+use sapa_postgres::catalog::pg_key_attributes::{KeyIndex, attributes};
+use sapa_postgres::catalog::pg_overrides::{self, Row, rows};
 
 /// Oids of the primary-key indexes (`PRIMARY_KEYS[i]`'s is `+ i`), of
 /// their constraints, and of the foreign keys. Above upstream's oids

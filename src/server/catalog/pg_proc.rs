@@ -17,7 +17,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
-use super::pg_overrides::{self, rows};
+use sapa_postgres::catalog::pg_overrides::{self, rows};
 
 /// One overload of a Sapa function as PostgreSQL would describe it.
 struct Proc {

@@ -36,7 +36,7 @@ pub(crate) fn register(ctx: &SessionContext) {
 
 /// `_pg_expandarray(array)`: each element `x` with its position `n` (from
 /// 1). PostgreSQL's returns a set of `(x, n)` records; this one returns
-/// the list of them, and the statement rewrite (`crate::server::sql::rewrite`) wraps
+/// the list of them, and the statement rewrite (`sapa_postgres::sql::rewrite`) wraps
 /// every call in `unnest`, so a select list gets one row per element, in
 /// step with the other calls of the list — as in PostgreSQL.
 #[derive(Debug, PartialEq, Eq, Hash)]

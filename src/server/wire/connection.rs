@@ -10,22 +10,22 @@ use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::pgwire::api::{ClientInfo, ErrorHandler, PgWireServerHandlers};
 use datafusion_postgres::pgwire::error::PgWireError;
 
-use super::cancel_requests::CancelRequests;
-use super::executor::QueryRuntime;
-use super::peer::Peer;
-use super::service::Cancellable;
 use crate::server::auth::startup::{Slots, Startup};
 use crate::server::auth::users::Users;
-use crate::server::hooks::copy::CopyHook;
-use crate::server::hooks::cursors::Cursors;
-use crate::server::hooks::fetch::Fetches;
-use crate::server::hooks::read_only::ReadOnly;
-use crate::server::hooks::session_commands::SessionCommands;
-use crate::server::hooks::transactions::Transactions;
-use crate::server::hooks::{Deallocate, ShowGuard};
 use crate::server::session::SessionFactory;
-use crate::server::sql::rewrite::Rewrites;
-use crate::server::sqlstate::classify;
+use sapa_postgres::hooks::copy::CopyHook;
+use sapa_postgres::hooks::cursors::Cursors;
+use sapa_postgres::hooks::fetch::Fetches;
+use sapa_postgres::hooks::read_only::ReadOnly;
+use sapa_postgres::hooks::session_commands::SessionCommands;
+use sapa_postgres::hooks::transactions::Transactions;
+use sapa_postgres::hooks::{Deallocate, ShowGuard};
+use sapa_postgres::sql::rewrite::Rewrites;
+use sapa_postgres::sqlstate::classify;
+use sapa_postgres::wire::cancel_requests::CancelRequests;
+use sapa_postgres::wire::executor::QueryRuntime;
+use sapa_postgres::wire::peer::Peer;
+use sapa_postgres::wire::service::Cancellable;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
@@ -90,7 +90,7 @@ impl ConnectionHandlers {
 
 /// The statement hooks, in order: the read-only guard, the transaction
 /// block's (nothing else runs in an aborted block), ours, our `DECLARE`,
-/// `FETCH`, `MOVE` and `CLOSE` ([`crate::server::hooks::fetch`]; upstream's cursor hook
+/// `FETCH`, `MOVE` and `CLOSE` ([`sapa_postgres::hooks::fetch`]; upstream's cursor hook
 /// is no longer reached), `RESET` and `UNLISTEN`, then
 /// `datafusion-postgres`'s `SET`/`SHOW`.
 fn query_hooks() -> Vec<Arc<dyn QueryHook>> {

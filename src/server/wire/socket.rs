@@ -24,12 +24,12 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{Framed, FramedParts};
 
-use super::cancel_requests::flag_of;
-use super::frames::{Guarded, Seen, violation_of};
-use crate::server::activity::Presence;
 use crate::server::events::ConnectionLog;
-use crate::server::settings::SessionSettings;
-use crate::server::sqlstate::{code, user_error};
+use sapa_postgres::activity::Presence;
+use sapa_postgres::settings::SessionSettings;
+use sapa_postgres::sqlstate::{code, user_error};
+use sapa_postgres::wire::cancel_requests::flag_of;
+use sapa_postgres::wire::frames::{Guarded, Seen, violation_of};
 
 /// How long a client has from connecting to being logged in.
 pub const STARTUP_DEADLINE: Duration = Duration::from_secs(10);
