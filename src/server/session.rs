@@ -20,8 +20,6 @@ use crate::engine::literals::analyzer_rules;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
-use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
-use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use tokio::sync::Mutex;
 
 use crate::engine::read_only::ReadOnlyCatalogList;
@@ -32,7 +30,7 @@ use crate::server::catalog::pg_keys;
 use crate::server::catalog::pg_proc;
 use crate::server::functions::pg_key_functions;
 use sapa_postgres::activity::{Activity, Viewer};
-use sapa_postgres::catalog::pg_overrides;
+use sapa_postgres::catalog::{pg_overrides, stable_oids};
 use sapa_postgres::functions::pg_functions;
 use sapa_postgres::functions::pg_stat_activity::{self, CancelBackend, StatActivity};
 use sapa_postgres::wire::plans::{RecordingPlanner, StatementPlans};
@@ -99,7 +97,8 @@ impl SessionFactory {
         // the catalogs below that list them.
         let ctx = self.surface.scoped(scope).await?;
         information_schema::register(&ctx).await?;
-        setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
+        // OIDs in name order, so a restart keeps them.
+        stable_oids::setup_pg_catalog(&ctx, CATALOG)?;
         pg_functions::register(&ctx);
         pg_key_functions::register(&ctx);
         pg_proc::register(&ctx, CATALOG).await?;

@@ -137,26 +137,12 @@ async fn simple(client: &tokio_postgres::Client, sql: &str) -> String {
             }
             if columns.is_empty() {
                 format!("ok ({commands} commands)")
-            } else if names_an_oid(sql) {
-                // The OID a client read before (psql's `\d NAME`) is the
-                // capture's; relation OIDs are assigned when a server starts.
-                format!("rows of a captured OID ({})", columns.join(", "))
             } else {
                 format!("{rows} rows ({})", columns.join(", "))
             }
         }
         Err(err) => failure(&err),
     }
-}
-
-/// Whether `sql` names an object by an OID literal of a user relation
-/// (`'16385'`: PostgreSQL numbers them from 16384).
-fn names_an_oid(sql: &str) -> bool {
-    sql.split('\'').skip(1).step_by(2).any(|quoted| {
-        quoted.len() >= 5
-            && quoted.bytes().all(|b| b.is_ascii_digit())
-            && quoted.parse::<u64>().is_ok_and(|n| n >= 16_384)
-    })
 }
 
 /// `COPY … TO STDOUT`: its lines.

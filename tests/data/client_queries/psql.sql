@@ -97,7 +97,7 @@ SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c
 FROM pg_catalog.pg_class c
  LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
 LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
-WHERE c.oid = '16466';
+WHERE c.oid = '16473';
 ;;
 -- protocol: simple
 SELECT a.attname,
@@ -111,7 +111,7 @@ SELECT a.attname,
   a.attidentity,
   a.attgenerated
 FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = '16466' AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attrelid = '16473' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum;
 ;;
 -- protocol: simple
@@ -119,7 +119,7 @@ SELECT c2.relname, i.indisprimary, i.indisunique, i.indisclustered, i.indisvalid
   pg_catalog.pg_get_constraintdef(con.oid, true), contype, condeferrable, condeferred, i.indisreplident, c2.reltablespace
 FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i
   LEFT JOIN pg_catalog.pg_constraint con ON (conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x'))
-WHERE c.oid = '16466' AND c.oid = i.indrelid AND i.indexrelid = c2.oid
+WHERE c.oid = '16473' AND c.oid = i.indrelid AND i.indexrelid = c2.oid
 ORDER BY i.indisprimary DESC, c2.relname;
 ;;
 -- protocol: simple
@@ -134,7 +134,7 @@ SELECT pol.polname, pol.polpermissive,
     WHEN 'd' THEN 'DELETE'
     END AS cmd
 FROM pg_catalog.pg_policy pol
-WHERE pol.polrelid = '16466' ORDER BY 1;
+WHERE pol.polrelid = '16473' ORDER BY 1;
 ;;
 -- protocol: simple
 SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
@@ -144,7 +144,7 @@ pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,
   'm' = any(stxkind) AS mcv_enabled,
 stxstattarget
 FROM pg_catalog.pg_statistic_ext
-WHERE stxrelid = '16466'
+WHERE stxrelid = '16473'
 ORDER BY nsp, stxname;
 ;;
 -- protocol: simple
@@ -154,7 +154,7 @@ SELECT pubname
 FROM pg_catalog.pg_publication p
      JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid
      JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.pnnspid
-WHERE pc.oid ='16466' and pg_catalog.pg_relation_is_publishable('16466')
+WHERE pc.oid ='16473' and pg_catalog.pg_relation_is_publishable('16473')
 UNION
 SELECT pubname
      , pg_get_expr(pr.prqual, c.oid)
@@ -166,26 +166,26 @@ SELECT pubname
         ELSE NULL END) FROM pg_catalog.pg_publication p
      JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid
      JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
-WHERE pr.prrelid = '16466'
+WHERE pr.prrelid = '16473'
 UNION
 SELECT pubname
      , NULL
      , NULL
 FROM pg_catalog.pg_publication p
-WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('16466')
+WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('16473')
 ORDER BY 1;
 ;;
 -- protocol: simple
 SELECT c.oid::pg_catalog.regclass
 FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
-WHERE c.oid = i.inhparent AND i.inhrelid = '16466'
+WHERE c.oid = i.inhparent AND i.inhrelid = '16473'
   AND c.relkind != 'p' AND c.relkind != 'I'
 ORDER BY inhseqno;
 ;;
 -- protocol: simple
 SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
 FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
-WHERE c.oid = i.inhrelid AND i.inhparent = '16466'
+WHERE c.oid = i.inhrelid AND i.inhparent = '16473'
 ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text;
 ;;
 -- protocol: simple
@@ -204,7 +204,7 @@ SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c
 FROM pg_catalog.pg_class c
  LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
 LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
-WHERE c.oid = '16467';
+WHERE c.oid = '16482';
 ;;
 -- protocol: simple
 SELECT a.attname,
@@ -222,7 +222,7 @@ SELECT a.attname,
   CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget,
   pg_catalog.col_description(a.attrelid, a.attnum)
 FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = '16467' AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attrelid = '16482' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum;
 ;;
 -- protocol: simple
@@ -237,7 +237,7 @@ SELECT pol.polname, pol.polpermissive,
     WHEN 'd' THEN 'DELETE'
     END AS cmd
 FROM pg_catalog.pg_policy pol
-WHERE pol.polrelid = '16467' ORDER BY 1;
+WHERE pol.polrelid = '16482' ORDER BY 1;
 ;;
 -- protocol: simple
 SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
@@ -247,7 +247,7 @@ pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,
   'm' = any(stxkind) AS mcv_enabled,
 stxstattarget
 FROM pg_catalog.pg_statistic_ext
-WHERE stxrelid = '16467'
+WHERE stxrelid = '16482'
 ORDER BY nsp, stxname;
 ;;
 -- protocol: simple
@@ -257,7 +257,7 @@ SELECT pubname
 FROM pg_catalog.pg_publication p
      JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid
      JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.pnnspid
-WHERE pc.oid ='16467' and pg_catalog.pg_relation_is_publishable('16467')
+WHERE pc.oid ='16482' and pg_catalog.pg_relation_is_publishable('16482')
 UNION
 SELECT pubname
      , pg_get_expr(pr.prqual, c.oid)
@@ -269,26 +269,26 @@ SELECT pubname
         ELSE NULL END) FROM pg_catalog.pg_publication p
      JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid
      JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
-WHERE pr.prrelid = '16467'
+WHERE pr.prrelid = '16482'
 UNION
 SELECT pubname
      , NULL
      , NULL
 FROM pg_catalog.pg_publication p
-WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('16467')
+WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('16482')
 ORDER BY 1;
 ;;
 -- protocol: simple
 SELECT c.oid::pg_catalog.regclass
 FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
-WHERE c.oid = i.inhparent AND i.inhrelid = '16467'
+WHERE c.oid = i.inhparent AND i.inhrelid = '16482'
   AND c.relkind != 'p' AND c.relkind != 'I'
 ORDER BY inhseqno;
 ;;
 -- protocol: simple
 SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
 FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
-WHERE c.oid = i.inhrelid AND i.inhparent = '16467'
+WHERE c.oid = i.inhrelid AND i.inhparent = '16482'
 ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text;
 ;;
 -- protocol: simple
