@@ -110,7 +110,7 @@ impl Activity {
     }
 
     /// The connections `viewer` may see, by pid.
-    pub fn visible_to(&self, viewer: &Viewer) -> Vec<Backend> {
+    pub(crate) fn visible_to(&self, viewer: &Viewer) -> Vec<Backend> {
         let entries: Vec<Arc<Entry>> = self.entries().values().cloned().collect();
         entries
             .iter()

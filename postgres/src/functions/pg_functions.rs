@@ -23,7 +23,7 @@ use crate::settings::SessionSettings;
 
 /// `version()`: PostgreSQL's form, so version-sniffing clients parse it,
 /// naming Sapa.
-pub fn version_string() -> String {
+pub(crate) fn version_string() -> String {
     format!(
         "PostgreSQL {PG_VERSION} (Sapa {} on Apache DataFusion), 64-bit",
         env!("CARGO_PKG_VERSION")

@@ -17,7 +17,7 @@ use sapa_sqlstate::{SqlState, code};
 
 /// What `json_build_object` refuses, in PostgreSQL's words.
 #[derive(Debug, thiserror::Error)]
-pub enum JsonError {
+pub(crate) enum JsonError {
     /// A key without its value.
     #[error("argument list must have even number of elements")]
     OddArguments,

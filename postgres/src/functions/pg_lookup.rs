@@ -63,7 +63,7 @@ static TYPE_OIDS: LazyLock<HashMap<String, i32>> = LazyLock::new(|| {
 });
 
 /// The OID `to_regtype` answers for a type name, `None` for an unknown one.
-pub fn regtype(name: &str) -> Option<i32> {
+pub(crate) fn regtype(name: &str) -> Option<i32> {
     let name = name.trim().to_ascii_lowercase();
     let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
     let name = name.trim_matches('"');

@@ -34,7 +34,7 @@ use crate::catalog::pg_overrides::rows;
     "permission denied to cancel the query of PID {pid}: only the ministry scope may cancel \
      another user's statements"
 )]
-pub struct CancelRefused {
+pub(crate) struct CancelRefused {
     pid: i32,
 }
 
@@ -47,7 +47,7 @@ impl SqlState for CancelRefused {
 /// Names a relation Sapa adds to `pg_catalog` when it is written without
 /// a schema (`pg_catalog` is first on PostgreSQL's search path; upstream's
 /// rule qualifies only its own relations).
-pub fn qualify(mut statement: Statement) -> Statement {
+pub(crate) fn qualify(mut statement: Statement) -> Statement {
     let _ = visit_relations_mut(&mut statement, |name: &mut ObjectName| {
         if let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
             && ident.value.eq_ignore_ascii_case(NAME)

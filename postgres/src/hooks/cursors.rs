@@ -95,7 +95,7 @@ async fn plan(ctx: &SessionContext, declare: &Declare) -> PgWireResult<LogicalPl
 /// whether each is `WITH HOLD`: PostgreSQL closes them when the block ends
 /// — all of them at `ROLLBACK`, those without `HOLD` at `COMMIT`.
 #[derive(Debug, Default)]
-pub struct BlockCursors(Mutex<Vec<(String, bool)>>);
+pub(crate) struct BlockCursors(Mutex<Vec<(String, bool)>>);
 
 impl BlockCursors {
     fn of(client: &(impl ClientInfo + ?Sized)) -> Arc<BlockCursors> {
@@ -114,7 +114,7 @@ impl BlockCursors {
 
 /// Closes what the end of a block closes: every cursor it declared when
 /// it rolled back, those without `HOLD` when it committed.
-pub fn end_block(client: &mut dyn HookClient, committed: bool) {
+pub(crate) fn end_block(client: &mut dyn HookClient, committed: bool) {
     let declared = std::mem::take(&mut *BlockCursors::of(client).list());
     for (name, hold) in declared {
         if !(committed && hold) {

@@ -149,7 +149,7 @@ fn read_command(tokens: &[&Token], is_move: bool) -> PgWireResult<Statement> {
 /// sqlparser cannot read, each other one read by `parse`; `None` when
 /// there is none (or the text does not tokenize): then `sql` is parsed
 /// whole, as any.
-pub fn with_cursor_commands(
+pub(crate) fn with_cursor_commands(
     sql: &str,
     parse: impl Fn(&str) -> PgWireResult<Vec<Statement>>,
 ) -> Option<PgWireResult<Vec<Statement>>> {
@@ -322,7 +322,7 @@ async fn fetch(
 
 /// Closes the cursor `name` if it is open: its portal and its kept shape
 /// (the end of the block it was declared in).
-pub fn drop_cursor(client: &mut dyn HookClient, name: &str) {
+pub(crate) fn drop_cursor(client: &mut dyn HookClient, name: &str) {
     client.portal_store().rm_portal(name);
     Shapes::of(client).forget(Some(name));
 }

@@ -187,7 +187,7 @@ pub async fn text_rows(
 
 /// The plan of a statement a hook answers when it runs: nothing to plan,
 /// no columns.
-pub fn no_plan() -> LogicalPlan {
+pub(crate) fn no_plan() -> LogicalPlan {
     LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
         produce_one_row: false,
         schema: Arc::new(datafusion::common::DFSchema::empty()),

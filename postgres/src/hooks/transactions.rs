@@ -181,7 +181,7 @@ pub fn reopen(client: &mut (impl ClientInfo + ?Sized), statement: &Statement) {
 
 /// [`reopen`] for a simple-protocol query string (parsed only in an
 /// aborted block, and only when it can be a `ROLLBACK TO`).
-pub fn reopen_for_text(client: &mut (impl ClientInfo + ?Sized), query: &str) {
+pub(crate) fn reopen_for_text(client: &mut (impl ClientInfo + ?Sized), query: &str) {
     if client.transaction_status() != TransactionStatus::Error
         || !query.to_ascii_lowercase().contains("rollback")
     {

@@ -190,7 +190,7 @@ pub fn apply_startup(client: &mut dyn ClientInfo) {
 
 /// A duration in milliseconds as PostgreSQL shows a setting: in the
 /// largest unit that holds it whole (`5s`, `300ms`, `2min`, `1h`, `0`).
-pub fn pg_duration(ms: u64) -> String {
+pub(crate) fn pg_duration(ms: u64) -> String {
     if ms == 0 {
         return "0".to_string();
     }
@@ -321,7 +321,7 @@ impl SessionSettings {
 
     /// `RESET name` (`None`: `RESET ALL`): the values the session logged
     /// in with.
-    pub fn reset(
+    pub(crate) fn reset(
         &self,
         client: &mut dyn ClientInfo,
         name: Option<&str>,

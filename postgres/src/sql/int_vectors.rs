@@ -30,7 +30,7 @@ use sapa_sqlstate::{SqlState, code};
 
 /// What a vector's text cannot hold.
 #[derive(Debug, thiserror::Error)]
-pub enum VectorError {
+pub(crate) enum VectorError {
     /// An element that is no integer.
     #[error("invalid input syntax for type int2vector: \"{0}\"")]
     NotAnInteger(String),

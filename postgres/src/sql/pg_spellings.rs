@@ -71,12 +71,12 @@ fn respelling_call(pattern: Expr, escape: char) -> Expr {
 }
 
 /// The function that respells a `LIKE` pattern as it runs.
-pub const LIKE_PATTERN_FUNCTION: &str = "sapa_like_pattern";
+pub(crate) const LIKE_PATTERN_FUNCTION: &str = "sapa_like_pattern";
 
 /// A pattern that ends with its escape character.
 #[derive(Debug, thiserror::Error)]
 #[error("LIKE pattern must not end with escape character")]
-pub struct EscapeAtEnd;
+pub(crate) struct EscapeAtEnd;
 
 impl SqlState for EscapeAtEnd {
     fn sqlstate(&self) -> &'static str {
@@ -86,7 +86,7 @@ impl SqlState for EscapeAtEnd {
 
 /// `sapa_like_pattern(pattern, escape)`: the pattern with the backslash as
 /// its escape.
-pub fn like_pattern_udf() -> ScalarUDF {
+pub(crate) fn like_pattern_udf() -> ScalarUDF {
     create_udf(
         LIKE_PATTERN_FUNCTION,
         vec![ArrowType::Utf8, ArrowType::Utf8],
@@ -127,7 +127,7 @@ fn escape_of(value: &ValueWithSpan) -> Option<char> {
 
 /// Respells the LIKEs and casts of `statement` and names the repeated
 /// unnamed columns of its select list; whether anything changed.
-pub fn respell(statement: &mut Statement) -> bool {
+pub(crate) fn respell(statement: &mut Statement) -> bool {
     let mut changed = false;
     if let Some(projection) = projection_mut(statement) {
         changed |= name_repeated_columns(projection);

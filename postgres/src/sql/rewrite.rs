@@ -201,7 +201,7 @@ fn record_field(expr: &Expr) -> Option<Expr> {
 }
 
 /// The select list of a plain `SELECT` statement.
-pub fn projection_mut(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
+pub(crate) fn projection_mut(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
     let Statement::Query(query) = statement else {
         return None;
     };

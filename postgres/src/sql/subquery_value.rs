@@ -28,7 +28,7 @@ pub const NAME: &str = "sapa_subquery_value";
 
 /// What a scalar subquery cannot do.
 #[derive(Debug, thiserror::Error)]
-pub enum SubqueryError {
+pub(crate) enum SubqueryError {
     /// PostgreSQL's words for a scalar subquery of several rows.
     #[error("more than one row returned by a subquery used as an expression")]
     MoreThanOneRow,
@@ -45,7 +45,7 @@ fn more_than_one_row() -> DataFusionError {
 }
 
 /// The aggregate, for a session to register.
-pub fn udaf() -> AggregateUDF {
+pub(crate) fn udaf() -> AggregateUDF {
     AggregateUDF::new_from_impl(SubqueryValue {
         signature: Signature::any(1, Volatility::Immutable),
     })

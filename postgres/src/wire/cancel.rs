@@ -33,7 +33,7 @@ use crate::sqlstate::{code, user_error};
 pub const STATEMENT_TIMEOUT_KEY: &str = "statement_timeout_ms";
 
 /// When the statement starting now must end, if `statement_timeout` is set.
-pub fn deadline_of<C: ClientInfo>(client: &C) -> Option<tokio::time::Instant> {
+pub(crate) fn deadline_of<C: ClientInfo>(client: &C) -> Option<tokio::time::Instant> {
     let ms: u64 = client.metadata().get(STATEMENT_TIMEOUT_KEY)?.parse().ok()?;
     (ms > 0).then(|| tokio::time::Instant::now() + std::time::Duration::from_millis(ms))
 }
@@ -77,7 +77,7 @@ async fn stopped(
 /// `work` (a statement's planning, run apart on the query runtime),
 /// unless a cancel request or the statement's deadline comes first: both
 /// answer 57014 at once (the abandoned work stops at its next yield).
-pub async fn unless_stopped<T>(
+pub(crate) async fn unless_stopped<T>(
     work: impl std::future::Future<Output = T>,
     cancel: Option<Arc<CancelFlag>>,
     deadline: Option<tokio::time::Instant>,
@@ -119,7 +119,7 @@ pub struct Watch {
 /// The response, its rows or COPY lines (if any) computed on the query
 /// runtime and ending at a cancel request, at the statement's deadline or
 /// when the client hangs up.
-pub fn cancellable(response: Response, watch: Option<Watch>) -> Response {
+pub(crate) fn cancellable(response: Response, watch: Option<Watch>) -> Response {
     let Some(watch) = watch else {
         return response;
     };

@@ -39,7 +39,7 @@ impl CancelFlag {
     }
 
     /// Resolves when a cancel has been requested for the running statement.
-    pub async fn requested(&self) {
+    pub(crate) async fn requested(&self) {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);

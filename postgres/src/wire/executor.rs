@@ -172,13 +172,13 @@ impl QueryRuntime {
 
 /// `future`, with every task it spawns while it is polled (DataFusion's
 /// partition streams, planning's I/O) spawned on `handle`'s runtime.
-pub struct OnRuntime<'a, T> {
+pub(crate) struct OnRuntime<'a, T> {
     handle: Handle,
     future: Pin<Box<dyn Future<Output = T> + Send + 'a>>,
 }
 
 impl<'a, T> OnRuntime<'a, T> {
-    pub fn new(handle: Handle, future: impl Future<Output = T> + Send + 'a) -> Self {
+    pub(crate) fn new(handle: Handle, future: impl Future<Output = T> + Send + 'a) -> Self {
         OnRuntime {
             handle,
             future: Box::pin(future),
@@ -197,14 +197,17 @@ impl<T> Future for OnRuntime<'_, T> {
 
 /// Items (rows, COPY lines) computed on `handle`'s runtime and received
 /// here, in chunks.
-pub struct Forwarded<T> {
+pub(crate) struct Forwarded<T> {
     receiver: mpsc::Receiver<Vec<T>>,
     task: AbortHandle,
 }
 
 impl<T: Send + 'static> Forwarded<T> {
     /// Starts polling `rows` on the query runtime.
-    pub fn start(queries: &Queries, rows: impl Stream<Item = T> + Send + 'static) -> Forwarded<T> {
+    pub(crate) fn start(
+        queries: &Queries,
+        rows: impl Stream<Item = T> + Send + 'static,
+    ) -> Forwarded<T> {
         let (sender, receiver) = mpsc::channel(IN_FLIGHT);
         let counted = Counted::new(&queries.running);
         let task = queries.handle.spawn(async move {
@@ -226,7 +229,7 @@ impl<T: Send + 'static> Forwarded<T> {
     }
 
     /// The next chunk, `None` at the end.
-    pub async fn next_chunk(&mut self) -> Option<Vec<T>> {
+    pub(crate) async fn next_chunk(&mut self) -> Option<Vec<T>> {
         self.receiver.recv().await
     }
 }

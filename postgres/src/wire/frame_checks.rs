@@ -20,7 +20,7 @@ const CANCEL_REQUEST: u32 = 80_877_102;
 /// Why a frame ends its connection (SQLSTATE 08P01).
 #[derive(Debug, thiserror::Error)]
 #[error("invalid frontend message: {0}")]
-pub struct Violation(pub(super) String);
+pub(crate) struct Violation(pub(super) String);
 
 /// The most bytes a frame of `kind` may have, or why `kind` is no message.
 pub(super) fn limit_of(kind: u8) -> Result<usize, Violation> {

@@ -24,14 +24,14 @@ use datafusion_postgres::pgwire::error::PgWireError;
 use crate::sqlstate::{code, user_error};
 
 /// The longest query text, in bytes.
-pub const MAX_QUERY_BYTES: usize = 1 << 20;
+pub(crate) const MAX_QUERY_BYTES: usize = 1 << 20;
 /// The most statements in one simple Query.
-pub const MAX_STATEMENTS: usize = 1_000;
+pub(crate) const MAX_STATEMENTS: usize = 1_000;
 /// The most operators and keywords in one statement.
-pub const MAX_OPERATORS: usize = 10_000;
+pub(crate) const MAX_OPERATORS: usize = 10_000;
 /// The deepest nesting of expressions, and the most set operations
 /// (`UNION`, `INTERSECT`, `EXCEPT`) in one statement.
-pub const MAX_DEPTH: usize = 1_000;
+pub(crate) const MAX_DEPTH: usize = 1_000;
 /// The deepest nesting of parentheses, brackets, subqueries and `CASE`.
 ///
 /// sqlparser gives up past 50 levels of its own recursion, and where a
@@ -40,7 +40,7 @@ pub const MAX_DEPTH: usize = 1_000;
 /// answered 42703 "No field named case". One level of nesting costs its
 /// recursion at most two steps, beyond two for the statement, so text
 /// within this limit is always parsed as written.
-pub const MAX_NESTING: usize = 24;
+pub(crate) const MAX_NESTING: usize = 24;
 /// The most entries of a select list (PostgreSQL's limit).
 pub const MAX_COLUMNS: usize = 1_664;
 
@@ -51,7 +51,7 @@ fn too_complex(message: String) -> PgWireError {
 /// Checks `sql` as text: its length, its number of statements and each
 /// statement's operators and set operations. Text that does not tokenize
 /// passes, for the parser to report.
-pub fn check_text(sql: &str) -> Result<(), PgWireError> {
+pub(crate) fn check_text(sql: &str) -> Result<(), PgWireError> {
     if sql.len() > MAX_QUERY_BYTES {
         return Err(user_error(
             code::PROGRAM_LIMIT_EXCEEDED,
@@ -155,7 +155,9 @@ pub fn check_text(sql: &str) -> Result<(), PgWireError> {
 /// Checks what the parser made of the text: nesting past the parser's own
 /// limit (parentheses, subqueries, `CASE` in `CASE`) is too complex, not a
 /// syntax error; parsed statements are checked by [`check_statement`].
-pub fn check_parsed(parsed: &Result<Vec<Statement>, ParserError>) -> Result<(), PgWireError> {
+pub(crate) fn check_parsed(
+    parsed: &Result<Vec<Statement>, ParserError>,
+) -> Result<(), PgWireError> {
     match parsed {
         Ok(statements) => statements.iter().try_for_each(check_statement),
         Err(ParserError::RecursionLimitExceeded) => Err(too_complex(
@@ -168,7 +170,7 @@ pub fn check_parsed(parsed: &Result<Vec<Statement>, ParserError>) -> Result<(), 
 
 /// Checks a parsed statement: how deep its expressions nest, how long its
 /// select lists are, and that its numbers fit their type.
-pub fn check_statement(statement: &Statement) -> Result<(), PgWireError> {
+pub(crate) fn check_statement(statement: &Statement) -> Result<(), PgWireError> {
     let mut walk = Measure { depth: 0 };
     match statement.visit(&mut walk) {
         ControlFlow::Continue(()) => Ok(()),

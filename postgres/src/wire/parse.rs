@@ -161,7 +161,7 @@ pub struct GuardedParser {
     pub queries: Queries,
 }
 
-pub fn api_error(e: impl std::error::Error + Send + Sync + 'static) -> PgWireError {
+pub(crate) fn api_error(e: impl std::error::Error + Send + Sync + 'static) -> PgWireError {
     PgWireError::ApiError(Box::new(e))
 }
 

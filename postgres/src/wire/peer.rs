@@ -44,7 +44,7 @@ impl Peer {
     }
 
     /// Whether the client has hung up (or the connection broke), now.
-    pub fn is_gone(&self) -> bool {
+    pub(crate) fn is_gone(&self) -> bool {
         let mut fds = [libc::pollfd {
             fd: self.fd.as_raw_fd(),
             events: HUNG_UP,
@@ -59,7 +59,7 @@ impl Peer {
     }
 
     /// Resolves once the client has hung up.
-    pub async fn hung_up(&self) {
+    pub(crate) async fn hung_up(&self) {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

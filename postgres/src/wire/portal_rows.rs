@@ -26,7 +26,7 @@ use tokio_rustls::rustls::pki_types::CertificateDer;
 pub const CHUNK_ROWS: usize = 4096;
 
 /// The client as one part of a chunked Execute sees it.
-pub struct Part<'a, C> {
+pub(crate) struct Part<'a, C> {
     client: &'a mut C,
     /// Whether more parts may follow: then a PortalSuspended is held back.
     more: bool,
@@ -40,7 +40,7 @@ pub struct Part<'a, C> {
 
 impl<'a, C> Part<'a, C> {
     /// The next part over `client`; `before` rows were sent by the earlier.
-    pub fn new(client: &'a mut C, more: bool, before: usize) -> Part<'a, C> {
+    pub(crate) fn new(client: &'a mut C, more: bool, before: usize) -> Part<'a, C> {
         Part {
             client,
             more,
