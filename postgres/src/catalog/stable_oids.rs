@@ -79,6 +79,10 @@ impl CatalogInfo for InNameOrder {
 /// Upstream's `setup_pg_catalog` (its functions and its `pg_catalog`
 /// schema in `catalog`), with the schema reading the catalog list in name
 /// order.
+///
+/// Upstream's own call stays, so its list of functions is not copied here;
+/// its schema is then replaced, which decodes the static tables a second
+/// time (about 4 ms, once per scope).
 pub fn setup_pg_catalog(ctx: &SessionContext, catalog: &str) -> Result<()> {
     datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog(
         ctx,
